@@ -1,0 +1,59 @@
+"""audit_api: inspections of administrative-procedure control — the API and the offline tablet app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from .config import load_settings
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: configuration → extensions → errors → API blueprints → CLI."""
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.update(load_settings(overrides))
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    _init_extensions(app)
+    _init_errors(app)
+    _register_api(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401 — the whole metadata must be known to Alembic
+    from .extensions import configure_sqlite, db, jwt, migrate
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    jwt.init_app(app)
+
+
+def _init_errors(app: Flask) -> None:
+    from .errors import register_error_handlers, register_jwt_callbacks
+    from .extensions import jwt
+
+    register_error_handlers(app)
+    register_jwt_callbacks(jwt)
+
+
+def _register_api(app: Flask) -> None:
+    from .api import register_blueprints
+    from .extensions import api
+
+    api.init_app(app)
+    register_blueprints(app, api)
+
+
+def _register_cli(app: Flask) -> None:
+    from .cli import register_commands
+
+    register_commands(app)

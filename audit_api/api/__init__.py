@@ -1,0 +1,27 @@
+"""Thin blueprints under /api/v1, one per resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, send_from_directory
+
+
+def register_blueprints(app: Flask, api) -> None:
+    from . import checklists, health, units
+
+    for module in (health, checklists, units):
+        api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.URL_PREFIX}")
+    _serve_docs_assets(app)
+
+
+def _serve_docs_assets(app: Flask) -> None:
+    """Swagger UI's files come from the swagger-ui-bundle package, so /api/docs works offline."""
+    import swagger_ui_bundle
+
+    assets = Path(swagger_ui_bundle.swagger_ui_path)
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def swagger_ui_assets(filename: str):
+        """Swagger UI static files."""
+        return send_from_directory(assets, filename, max_age=86400)

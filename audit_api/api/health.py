@@ -1,0 +1,21 @@
+"""Liveness and database reachability, for load balancers and deploy checks."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_smorest import Blueprint
+
+from ..extensions import db
+from ..schemas.common import HealthSchema
+
+URL_PREFIX = "/health"
+blp = Blueprint("health", __name__, description="Tình trạng dịch vụ / service health")
+
+
+@blp.get("")
+@blp.response(200, HealthSchema)
+@blp.alt_response(503, description="Cơ sở dữ liệu không khả dụng")
+def health():
+    """Kiểm tra dịch vụ và kết nối cơ sở dữ liệu."""
+    db.session.execute(sa.text("SELECT 1"))
+    return {"status": "ok", "database": db.engine.dialect.name}

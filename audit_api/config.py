@@ -1,0 +1,102 @@
+"""Settings read from the environment (see the configuration table in README.md).
+
+Outside development and testing the app refuses to start with a missing or default secret, so a
+forgotten variable can never put a known signing key into production.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-not-secret"  # noqa: S105 — the value the production check refuses
+DEVELOPMENT_ENVS = {"development", "testing"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says which variable to set."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"Biến môi trường {name} phải là số nguyên (nhận được {raw!r}).") from exc
+
+
+def app_env() -> str:
+    """The deployment environment: APP_ENV, else the legacy FLASK_ENV, else production."""
+    return (_env("APP_ENV") or _env("FLASK_ENV") or "production").lower()
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'instance' / 'audit_api.sqlite3'}"
+
+
+def load_settings(overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping from the environment, then apply explicit overrides."""
+    env = (overrides or {}).get("APP_ENV") or app_env()
+    settings = {
+        "APP_ENV": env,
+        "SECRET_KEY": _env("SECRET_KEY", DEV_SECRET),
+        "JWT_SECRET_KEY": _env("JWT_SECRET_KEY", DEV_SECRET),
+        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", default_database_url()),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MEDIA_BACKEND": _env("MEDIA_BACKEND", "local"),
+        "MEDIA_ROOT": _env("MEDIA_ROOT", str(PROJECT_ROOT / "media")),
+        "S3_BUCKET": _env("S3_BUCKET"),
+        "S3_ENDPOINT_URL": _env("S3_ENDPOINT_URL"),
+        "S3_REGION": _env("S3_REGION", "us-east-1"),
+        "S3_ACCESS_KEY_ID": _env("S3_ACCESS_KEY_ID"),
+        "S3_SECRET_ACCESS_KEY": _env("S3_SECRET_ACCESS_KEY"),
+        "CHECKLISTS_DIR": _env("CHECKLISTS_DIR", str(PROJECT_ROOT / "checklists")),
+        "DEMO_PASSWORD": _env("DEMO_PASSWORD"),
+        # Limits: one place, told to clients later through /api/v1/config/limits.
+        "MAX_CONTENT_LENGTH": _int("MAX_BODY_BYTES", 16 * 1024 * 1024),
+        "SYNC_BATCH_MAX": _int("SYNC_BATCH_MAX", 500),
+        "PAGE_SIZE_MAX": _int("PAGE_SIZE_MAX", 500),
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int("JWT_ACCESS_MINUTES", 15)),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int("JWT_REFRESH_DAYS", 30)),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "audit_api",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "v1/openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+        "JSON_SORT_KEYS": False,
+    }
+    if overrides:
+        settings.update(overrides)
+    if env == "testing":
+        settings["TESTING"] = True
+    if settings["MEDIA_BACKEND"] not in ("local", "s3"):
+        raise ConfigError("MEDIA_BACKEND phải là 'local' hoặc 's3'.")
+    check_secrets(settings)
+    return settings
+
+
+def check_secrets(settings: dict) -> None:
+    """Refuse default or missing secrets anywhere but development and testing."""
+    if settings["APP_ENV"] in DEVELOPMENT_ENVS:
+        return
+    for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
+        value = settings.get(name)
+        if not value or value == DEV_SECRET or len(value) < 32:
+            raise ConfigError(
+                f"APP_ENV={settings['APP_ENV']}: biến môi trường {name} chưa được đặt hoặc đang dùng giá trị "
+                f"mặc định. Hãy đặt {name} bằng một chuỗi ngẫu nhiên dài ít nhất 32 ký tự, ví dụ: "
+                f"export {name}=$(python -c 'import secrets; print(secrets.token_urlsafe(48))'). "
+                f"Khi phát triển trên máy cá nhân, đặt APP_ENV=development."
+            )

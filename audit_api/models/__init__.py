@@ -1,0 +1,21 @@
+"""All models, imported so that Alembic and the app see the whole metadata."""
+
+from .actions import ActionResponse, ActionReview, CorrectiveAction, action_response_files
+from .audit import AuditEvent
+from .checklists import ChecklistVersion, ThresholdOverride
+from .documents import Document, NumberSeries, document_units
+from .evidence import Photo
+from .findings import Finding, Recommendation, finding_answers
+from .inspections import Answer, AnswerRevision, Inspection, SectionAssignment, inspection_units
+from .sync import SyncMutation
+from .teams import Plan, Team, TeamMember, plan_units
+from .units import Unit, UnitName, UnitSuccession, UnitType
+from .users import User, UserRole
+
+__all__ = [
+    "ActionResponse", "ActionReview", "Answer", "AnswerRevision", "AuditEvent", "ChecklistVersion",
+    "CorrectiveAction", "Document", "Finding", "Inspection", "NumberSeries", "Photo", "Plan", "Recommendation",
+    "SectionAssignment", "SyncMutation", "Team", "TeamMember", "ThresholdOverride", "Unit", "UnitName",
+    "UnitSuccession", "UnitType", "User", "UserRole", "action_response_files", "document_units",
+    "finding_answers", "inspection_units", "plan_units",
+]

@@ -1,0 +1,43 @@
+"""Photos and evidence files (metadata; the bytes live in the media store, keyed by id)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .common import UTCDateTime, created_at, str_enum
+
+PHOTO_STATUSES = ("uploading", "ready", "rejected")
+EVIDENCE_KINDS = ("photo", "document")
+
+
+class Photo(db.Model):
+    __tablename__ = "photos"
+    __table_args__ = (sa.CheckConstraint("size_bytes >= 0", name="size"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)  # client-generated
+    inspection_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("inspections.id"), index=True)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("units.id"))
+    item_code: Mapped[str | None] = mapped_column(sa.String(16))
+    finding_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("findings.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(str_enum("evidence_kind", *EVIDENCE_KINDS), default="photo")
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gps_lat: Mapped[float | None]
+    gps_lon: Mapped[float | None]
+    camera_model: Mapped[str | None] = mapped_column(sa.String(255))
+    caption: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(str_enum("photo_status", *PHOTO_STATUSES), default="uploading")
+    reject_reason: Mapped[str | None] = mapped_column(sa.Text)
+    uploaded_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = created_at()
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

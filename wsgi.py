@@ -1,0 +1,3 @@
+from audit_api import create_app
+
+app = create_app()
