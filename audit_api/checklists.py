@@ -494,8 +494,9 @@ def _check_rules(ctx: _Context, item: dict) -> list[dict]:
                 continue
             for name, _spec in names:
                 if name not in available:
+                    usable = ", ".join(sorted(available))
                     ctx.add(code, f"{where}.{text_field}",
-                            f"chỗ trống {{{name}}} không được quy tắc điền; có thể dùng: {', '.join(sorted(available))}")
+                            f"chỗ trống {{{name}}} không được quy tắc điền; có thể dùng: {usable}")
         normalized_rules.append({
             "kind": rule["kind"],
             "when": when_norm,
@@ -720,7 +721,8 @@ def describe_differences(old: dict, new: dict, limit: int = 5) -> list[str]:
                 out.append(f"mục {code}: trường '{key}' khác (đã nạp: {_short(before)}; trong tệp: {_short(after)})")
     for key in sorted(set(old) | set(new)):
         if key != "sections" and old.get(key) != new.get(key):
-            out.append(f"đầu tệp: trường '{key}' khác (đã nạp: {_short(old.get(key))}; trong tệp: {_short(new.get(key))})")
+            before, after = _short(old.get(key)), _short(new.get(key))
+            out.append(f"đầu tệp: trường '{key}' khác (đã nạp: {before}; trong tệp: {after})")
     old_sections = [(s["code"], s["title"], [i["code"] for i in s["items"]]) for s in old["sections"]]
     new_sections = [(s["code"], s["title"], [i["code"] for i in s["items"]]) for s in new["sections"]]
     if not out and old_sections != new_sections:

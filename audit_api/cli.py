@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -9,11 +10,26 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from .errors import DomainError
 from .extensions import db
 
 checklists_cli = AppGroup("checklists", help="Danh mục kiểm tra dạng tệp (checklists/*.yaml).")
 users_cli = AppGroup("users", help="Người dùng.")
 demo_cli = AppGroup("demo", help="Dữ liệu mẫu.")
+
+
+def domain_errors_as_messages(command):
+    """A rule broken on the command line is a one-line message and exit code 1, not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.detail) from exc
+
+    return wrapper
 
 
 @checklists_cli.command("validate")
@@ -62,6 +78,7 @@ def sync_checklists() -> None:
 @click.option("--province", "province_code", help="Mã tỉnh mà tài khoản thuộc về.")
 @click.option("--title", help="Chức vụ.")
 @click.password_option(help="Mật khẩu (hỏi khi không truyền).")
+@domain_errors_as_messages
 def create_user(username, full_name, roles, unit_code, province_code, title, password) -> None:
     """Tạo một người dùng."""
     from .services.users import create_user as create
@@ -73,6 +90,7 @@ def create_user(username, full_name, roles, unit_code, province_code, title, pas
 
 
 @demo_cli.command("seed")
+@domain_errors_as_messages
 def seed_demo() -> None:
     """Tạo dữ liệu mẫu Lạng Sơn (chạy lại nhiều lần vẫn an toàn)."""
     from .services.demo import seed
@@ -82,7 +100,7 @@ def seed_demo() -> None:
         if current_app.config["APP_ENV"] != "development":
             click.echo("Đặt DEMO_PASSWORD để tạo dữ liệu mẫu ngoài môi trường phát triển.", err=True)
             sys.exit(1)
-        password = "demo"
+        password = "demo"  # noqa: S105 — documented development default
     report = seed(password=password)
     db.session.commit()
     click.echo(f"Dữ liệu mẫu: {report.units} đơn vị, {report.inspections} cuộc kiểm tra.")

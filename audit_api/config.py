@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET = "dev-only-not-secret"  # noqa: S105 — the value the production check refuses
+DEV_SECRET = "development-only-secret-never-use-in-production"  # noqa: S105 — the value the production check refuses
 DEVELOPMENT_ENVS = {"development", "testing"}
 
 

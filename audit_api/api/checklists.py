@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
-from ..schemas.checklists import ChecklistDefinitionSchema, ChecklistListArgsSchema, ChecklistListSchema
+from ..schemas.checklists import (
+    ChecklistDefinitionSchema,
+    ChecklistListArgsSchema,
+    ChecklistListSchema,
+    ChecklistValidationRequestSchema,
+    ChecklistValidationSchema,
+)
 from ..schemas.common import paginate
 from ..services import checklists as service
 
@@ -37,8 +45,8 @@ def list_checklists(args):
 
 @blp.get("/<string:key>/versions/<int:version>")
 @blp.response(200, ChecklistDefinitionSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blp.alt_response(304, description="Không thay đổi so với If-None-Match")
-@blp.alt_response(404, schema=None, description="Không tìm thấy")
+@blp.alt_response(304, response="NOT_MODIFIED")
+@blp.alt_response(404, response="NOT_FOUND")
 def get_checklist_version(key: str, version: int):
     """Toàn bộ nội dung một phiên bản danh mục (phần, mục, quy tắc); ETag = SHA-256 nội dung."""
     found = service.get_version(key, version)
@@ -57,3 +65,16 @@ def _with_etag(response: Response, etag: str) -> Response:
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+@blp.post("/validation")
+@blp.arguments(ChecklistValidationRequestSchema)
+@blp.response(200, ChecklistValidationSchema)
+def validate_checklist(body):
+    """Kiểm tra một tệp danh mục trước khi công bố (không ghi gì vào cơ sở dữ liệu)."""
+    loaded, problems = service.validate_text(Path(current_app.config["CHECKLISTS_DIR"]), body["yaml"], body["filename"])
+    if loaded is None:
+        return {"valid": False, "problems": problems}
+    sections = loaded.definition["sections"]
+    return {"valid": True, "key": loaded.key, "version": loaded.version, "sha256": loaded.sha256,
+            "section_count": len(sections), "item_count": sum(len(s["items"]) for s in sections), "problems": []}

@@ -14,7 +14,7 @@ blp = Blueprint("health", __name__, description="Tình trạng dịch vụ / ser
 
 @blp.get("")
 @blp.response(200, HealthSchema)
-@blp.alt_response(503, description="Cơ sở dữ liệu không khả dụng")
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def health():
     """Kiểm tra dịch vụ và kết nối cơ sở dữ liệu."""
     db.session.execute(sa.text("SELECT 1"))

@@ -23,7 +23,8 @@ blp = Blueprint("units", __name__, description="Cây đơn vị / unit tree")
 def _unit_dict(unit, depth: int, labels: dict[str, str]) -> dict:
     return {
         "id": unit.id, "code": unit.code, "name": unit.name, "short_name": unit.short_name,
-        "abbrev": unit.abbrev, "unit_type": unit.unit_type, "unit_type_label": labels.get(unit.unit_type, unit.unit_type),
+        "abbrev": unit.abbrev, "unit_type": unit.unit_type,
+        "unit_type_label": labels.get(unit.unit_type, unit.unit_type),
         "parent_id": unit.parent_id, "admin_code": unit.admin_code, "place_name": unit.place_name,
         "valid_from": unit.valid_from, "valid_to": unit.valid_to, "depth": depth,
     }
@@ -59,7 +60,7 @@ def unit_tree(args):
 
 @blp.get("/<uuid:unit_id>")
 @blp.response(200, UnitDetailSchema)
-@blp.alt_response(404, description="Không tìm thấy")
+@blp.alt_response(404, response="NOT_FOUND")
 def get_unit(unit_id: uuid.UUID):
     """Một đơn vị, với tên cũ và quan hệ sáp nhập, chia tách, giải thể."""
     unit = service.get_unit(unit_id)

@@ -58,7 +58,8 @@ class Unit(db.Model):
     def name_on(self, day: date) -> str:
         """The name the unit bore on a given day (documents print names as they were when signed)."""
         for entry in self.names:
-            if (entry.valid_from is None or entry.valid_from <= day) and (entry.valid_to is None or day <= entry.valid_to):
+            started = entry.valid_from is None or entry.valid_from <= day
+            if started and (entry.valid_to is None or day <= entry.valid_to):
                 return entry.name
         return self.name
 

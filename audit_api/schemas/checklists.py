@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields
+from marshmallow import fields, validate
 
-from .common import PaginationSchema
+from .common import PaginationSchema, StrictSchema
 
 
 class ChecklistSummarySchema(ma.Schema):
@@ -130,3 +130,19 @@ class ChecklistDefinitionSchema(ma.Schema):
     legal_refs = fields.Dict(keys=fields.String(), values=fields.Nested(LegalRefSchema), required=True)
     closing_recommendations = fields.List(fields.String(), required=True)
     sections = fields.List(fields.Nested(SectionSchema), required=True)
+
+
+class ChecklistValidationRequestSchema(StrictSchema):
+    yaml = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000),
+                         metadata={"description": "Nội dung tệp danh mục (YAML)"})
+    filename = fields.String(load_default="checklist.yaml", validate=validate.Length(max=255))
+
+
+class ChecklistValidationSchema(ma.Schema):
+    valid = fields.Boolean(required=True)
+    key = fields.String(allow_none=True)
+    version = fields.Integer(allow_none=True)
+    sha256 = fields.String(allow_none=True)
+    section_count = fields.Integer(allow_none=True)
+    item_count = fields.Integer(allow_none=True)
+    problems = fields.List(fields.String(), required=True, metadata={"description": "Tệp, mục, lý do"})

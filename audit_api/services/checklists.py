@@ -7,6 +7,7 @@ loaded with different content is refused with the differences named.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,19 @@ def validate_files(checklists_dir: Path, paths: list[Path] | None = None) -> tup
     for key_version in {kv for kv in keys if keys.count(kv) > 1}:
         errors.append(f"{key_version[0]} phiên bản {key_version[1]} được khai báo trong nhiều tệp")
     return loaded, errors
+
+
+def validate_text(checklists_dir: Path, text: str, filename: str) -> tuple[LoadedChecklist | None, list[str]]:
+    """Validate checklist content given as text (nothing is written)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(filename).name
+        path.write_text(text, encoding="utf-8")
+        try:
+            loaded = load_checklist(path, load_unit_types(checklists_dir))
+        except ChecklistError as exc:
+            prefix = f"{path}: "
+            return None, [message.replace(prefix, f"{Path(filename).name}: ", 1) for message in exc.messages]
+    return loaded, []
 
 
 def sync_checklists(checklists_dir: Path) -> SyncReport:
@@ -218,7 +232,8 @@ def find_item(definition: dict, item_code: str) -> dict | None:
 
 
 def list_versions() -> list[ChecklistVersion]:
-    return list(db.session.scalars(sa.select(ChecklistVersion).order_by(ChecklistVersion.key, ChecklistVersion.version)))
+    query = sa.select(ChecklistVersion).order_by(ChecklistVersion.key, ChecklistVersion.version)
+    return list(db.session.scalars(query))
 
 
 def get_version(key: str, version: int) -> ChecklistVersion:

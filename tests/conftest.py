@@ -1,0 +1,116 @@
+"""Test fixtures: the schema is built once by the migrations, each test runs in a rolled-back transaction.
+
+TEST_DATABASE_URL selects the database (PostgreSQL in CI's second leg); by default a SQLite file in a
+temporary folder, with the same pragmas as production.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask_jwt_extended import create_access_token
+
+from audit_api import create_app
+from audit_api.extensions import db
+from audit_api.services.checklists import sync_checklists
+from audit_api.services.demo import seed as seed_demo
+from audit_api.services.users import create_user
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_PASSWORD = "mật-khẩu-thử"
+CHECKLISTS_DIR = Path(os.environ.get("TEST_CHECKLISTS_DIR", PROJECT_ROOT / "checklists"))
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = create_app({
+        "APP_ENV": "testing",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MEDIA_ROOT": str(tmp_path_factory.mktemp("media")),
+        "CHECKLISTS_DIR": str(CHECKLISTS_DIR),
+    })
+    with app.app_context():
+        flask_migrate.upgrade()  # the only way the schema is made
+        report = sync_checklists(CHECKLISTS_DIR)
+        assert not report.errors, report.errors
+        seed_demo(password=DEMO_PASSWORD)
+        db.session.commit()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def db_session(request, app):
+    """Hand Flask-SQLAlchemy one connection inside an outer transaction; the app's commits become
+    savepoint releases and everything is rolled back after the test."""
+    if "no_db_transaction" in request.keywords:
+        yield None
+        return
+    with app.app_context():
+        engines = db.engines
+        engine = engines[None]
+        connection = engine.connect()
+        transaction = connection.begin()
+        engines[None] = connection
+        db.session.remove()
+        db.session.session_factory.configure(join_transaction_mode="create_savepoint")
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            transaction.rollback()
+            connection.close()
+            engines[None] = engine
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    counter = iter(range(1_000_000))
+
+    def factory(*, roles=("inspector",), unit_code=None, password=DEMO_PASSWORD, **extra):
+        username = extra.pop("username", f"user{next(counter)}")
+        user = create_user(username=username, full_name=extra.pop("full_name", f"Người dùng {username}"),
+                           password=password, roles=set(roles), unit_code=unit_code, **extra)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def auth_headers(app):
+    def headers(user) -> dict:
+        with app.app_context():
+            return {"Authorization": f"Bearer {create_access_token(identity=str(user.id))}"}
+
+    return headers
