@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from marshmallow import fields, validate
 
 from .. import checklist_format as fmt
+from ..checklist_schema import Problem
 from ..checklists import (
     ChecklistError,
     LoadedChecklist,
-    Problem,
     UnitTypes,
     checklist_files,
     describe_differences,
