@@ -32,4 +32,5 @@ def test_interactive_docs_are_served_with_local_assets(client):
     page = client.get("/api/docs")
     assert page.status_code == 200
     assert "/api/docs/assets/" in page.get_data(as_text=True)
-    assert client.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 200
+    for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+        assert client.get(f"/api/docs/assets/{asset}").status_code == 200
