@@ -198,3 +198,10 @@ def test_validation_endpoint_reports_problems_without_writing(client):
     assert broken["valid"] is False
     assert any(p.startswith("x.yaml: mục D2") and "{nguong}" in p for p in broken["problems"])
     assert versions("thu-nghiem") == []
+
+
+def test_repository_override_example_applies_to_its_province_only(app):
+    version = get_version("tthc-2025", 1)
+    assert effective_threshold(version, "E3", "LDG", 2025)["value"] == 50
+    assert effective_threshold(version, "E3", "LDG", 2024)["value"] == 80  # before the province's own target
+    assert effective_threshold(version, "E3", "LSN", 2025)["value"] == 80
