@@ -7,7 +7,6 @@ temporary folder, with the same pragmas as production.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -19,10 +18,7 @@ from audit_api.extensions import db
 from audit_api.services.checklists import sync_checklists
 from audit_api.services.demo import seed as seed_demo
 from audit_api.services.users import create_user
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEMO_PASSWORD = "mật-khẩu-thử"
-CHECKLISTS_DIR = Path(os.environ.get("TEST_CHECKLISTS_DIR", PROJECT_ROOT / "checklists"))
+from tests.support import CHECKLISTS_DIR, DEMO_PASSWORD
 
 
 def _reset_postgres(url: str) -> None:

@@ -11,7 +11,7 @@ from audit_api.extensions import db
 from audit_api.models import Inspection, Team, TeamMember, Unit, User
 from audit_api.services.demo import demo_id, seed
 from audit_api.services.users import verify_password
-from tests.conftest import CHECKLISTS_DIR, DEMO_PASSWORD
+from tests.support import CHECKLISTS_DIR, DEMO_PASSWORD
 
 COUNTED = (Unit, User, Team, TeamMember, Inspection)
 
