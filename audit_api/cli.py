@@ -107,7 +107,7 @@ def seed_demo() -> None:
     click.echo("Tài khoản:")
     for username, roles, created in report.users:
         state = f"mật khẩu: {password}" if created else "đã có, mật khẩu không đổi"
-        click.echo(f"  {username:<14} {roles:<24} {state}")
+        click.echo(f"  {username:<21} {roles:<12} {state}")
 
 
 def register_commands(app: Flask) -> None:
