@@ -1,10 +1,12 @@
-"""Checklist responses. The definition schema documents the normalized file format (checklists/README.md)."""
+"""Checklist responses. The definition documents the normalized file format (checklists/README.md); the parts
+that keep their authored shape reuse the file schemas of checklist_schema.py."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..checklist_schema import LegalCiteSchema, LegalRefSchema, OptionSchema, RegimeSchema, ThresholdSchema
 from .common import PaginationSchema, StrictSchema
 
 
@@ -34,10 +36,6 @@ class ChecklistListArgsSchema(ma.Schema):
     key = fields.String(metadata={"description": "Chỉ lấy các phiên bản của danh mục này"})
 
 
-class OptionSchema(ma.Schema):
-    code = fields.String(required=True)
-    label = fields.String(required=True)
-
 
 class ColumnSchema(ma.Schema):
     code = fields.String(required=True)
@@ -51,18 +49,6 @@ class EvidenceSchema(ma.Schema):
     document = fields.String(required=True)
 
 
-class ThresholdSchema(ma.Schema):
-    metric = fields.String(required=True)
-    op = fields.String(required=True)
-    value = fields.Raw(required=True)
-    source = fields.String(required=True)
-    year = fields.Integer(required=True)
-    note = fields.String()
-
-
-class LegalCiteSchema(ma.Schema):
-    doc = fields.String(required=True)
-    cite = fields.String(allow_none=True)
 
 
 class RuleSchema(ma.Schema):
@@ -106,18 +92,6 @@ class SectionSchema(ma.Schema):
     items = fields.List(fields.Nested(ItemSchema), required=True)
 
 
-class LegalRefSchema(ma.Schema):
-    title = fields.String(required=True)
-    short = fields.String(required=True)
-    effective_from = fields.Date(required=True)
-    effective_to = fields.Date(allow_none=True)
-    note = fields.String()
-
-
-class RegimeSchema(ma.Schema):
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(allow_none=True)
-    label = fields.String(required=True)
 
 
 class ChecklistDefinitionSchema(ma.Schema):
