@@ -24,7 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401 — the whole metadata must be known to Alembic
-    from .extensions import configure_sqlite, db, jwt, migrate
+    from .extensions import configure_sqlite, db, jwt, limiter, migrate
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -35,14 +35,23 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     jwt.init_app(app)
+    limiter.init_app(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_HOPS"], x_proto=1)
 
 
 def _init_errors(app: Flask) -> None:
+    from . import access
     from .errors import register_error_handlers, register_jwt_callbacks
     from .extensions import jwt
+    from .services.auth import register_jwt_loaders
 
     register_error_handlers(app)
     register_jwt_callbacks(jwt)
+    register_jwt_loaders(jwt)
+    access.register(app)
 
 
 def _register_api(app: Flask) -> None:

@@ -67,6 +67,15 @@ def load_settings(overrides: dict | None = None) -> dict:
         "PAGE_SIZE_MAX": _int("PAGE_SIZE_MAX", 500),
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int("JWT_ACCESS_MINUTES", 15)),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int("JWT_REFRESH_DAYS", 30)),
+        "JWT_ALGORITHM": "HS256",
+        # Sign-in abuse: failed attempts per username and per client address. In memory by default;
+        # set RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 when several instances run.
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _env("RATELIMIT_ENABLED", "true").lower() != "false",
+        "LOGIN_LIMIT_PER_USER": _env("LOGIN_LIMIT_PER_USER", "10 per minute"),
+        "LOGIN_LIMIT_PER_ADDRESS": _env("LOGIN_LIMIT_PER_ADDRESS", "30 per minute"),
+        # Number of reverse proxies in front whose X-Forwarded-For is trusted (0: use the socket address).
+        "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),
         # flask-smorest / OpenAPI
         "API_TITLE": "audit_api",
         "API_VERSION": "v1",

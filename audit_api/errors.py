@@ -60,6 +60,9 @@ class DomainError(Exception):
     status = 400
     slug: str | None = None
     title: str | None = None
+    # Most errors undo everything the request did. A few must keep what was recorded on the way to
+    # refusing (the audit event of a failed sign-in, the revocation after a stolen refresh token).
+    keeps_changes = False
 
     def __init__(self, detail: str, *, errors: dict | None = None, headers: dict | None = None, **extra):
         super().__init__(detail)
@@ -187,9 +190,22 @@ def http_exception_to_problem(error: HTTPException) -> Response:
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         if limit:
             detail = f"Dữ liệu gửi lên vượt quá giới hạn {limit:,} byte (payload too large).".replace(",", ".")
+    if status == 429:
+        wait = _retry_after_seconds()
+        headers["Retry-After"] = str(wait)
+        detail = f"Quá nhiều lần thử; vui lòng thử lại sau {wait} giây (too many requests)."
     if status >= 500:
         return server_error_problem(status)
     return problem_response(status, detail=detail, errors=errors, headers=headers)
+
+
+def _retry_after_seconds() -> int:
+    import time
+
+    from .extensions import limiter
+
+    current = limiter.current_limit
+    return max(1, int(current.reset_at - time.time())) if current else 60
 
 
 def server_error_problem(status: int = 500) -> Response:
@@ -198,6 +214,12 @@ def server_error_problem(status: int = 500) -> Response:
 
 
 def handle_domain_error(error: DomainError) -> Response:
+    from .extensions import db
+
+    if error.keeps_changes:
+        db.session.commit()
+    else:
+        db.session.rollback()
     return problem_response(
         error.status,
         detail=error.detail,

@@ -11,10 +11,11 @@ import os
 import flask_migrate
 import pytest
 import sqlalchemy as sa
-from flask_jwt_extended import create_access_token
 
 from audit_api import create_app
-from audit_api.extensions import db
+from audit_api.extensions import db, limiter
+from audit_api.models import User
+from audit_api.services.auth import open_session
 from audit_api.services.checklists import sync_checklists
 from audit_api.services.demo import seed as seed_demo
 from audit_api.services.users import create_user
@@ -79,6 +80,13 @@ def db_session(request, app):
             engines[None] = engine
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(app):
+    """Rate-limit counters live in the app (memory storage); each test starts with none."""
+    with app.app_context():
+        limiter.reset()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
@@ -105,8 +113,31 @@ def make_user(app):
 
 @pytest.fixture
 def auth_headers(app):
+    """Bearer headers for a user, from a real token family (as a sign-in would make)."""
+
     def headers(user) -> dict:
-        with app.app_context():
-            return {"Authorization": f"Bearer {create_access_token(identity=str(user.id))}"}
+        pair = open_session(user)
+        db.session.commit()
+        return {"Authorization": f"Bearer {pair.access_token}"}
 
     return headers
+
+
+@pytest.fixture
+def headers_for(auth_headers):
+    """Bearer headers for a demo account by username (admin, truongdoan, thuky, kiemtra1, dv-vanlang…)."""
+
+    def headers(username: str) -> dict:
+        return auth_headers(db.session.scalar(sa.select(User).filter_by(username=username)))
+
+    return headers
+
+
+@pytest.fixture
+def staff(headers_for) -> dict:
+    return headers_for("kiemtra1")
+
+
+@pytest.fixture
+def admin(headers_for) -> dict:
+    return headers_for("admin")

@@ -160,8 +160,8 @@ def test_cli_sync_is_idempotent_on_the_repository_files(runner):
 # --- API ---------------------------------------------------------------------------------------------
 
 
-def test_list_names_both_checklists(client):
-    body = client.get("/api/v1/checklists").get_json()
+def test_list_names_both_checklists(client, staff):
+    body = client.get("/api/v1/checklists", headers=staff).get_json()
     keys = {(row["key"], row["version"]) for row in body["data"]}
     assert {("tthc-2025", 1), ("tthc-2018", 1)} <= keys
     row = next(r for r in body["data"] if r["key"] == "tthc-2025")
@@ -169,31 +169,31 @@ def test_list_names_both_checklists(client):
     assert body["pagination"]["total"] == len(body["data"])
 
 
-def test_definition_has_sections_and_items_with_an_etag_and_304(client):
-    response = client.get("/api/v1/checklists/tthc-2025/versions/1")
+def test_definition_has_sections_and_items_with_an_etag_and_304(client, staff):
+    response = client.get("/api/v1/checklists/tthc-2025/versions/1", headers=staff)
     assert response.status_code == 200
     body = response.get_json()
     item = body["sections"][0]["items"][0]
     assert {"code", "question", "answer_type", "legal_refs", "rules", "evidence", "applies_to"} <= set(item)
     etag = response.headers["ETag"]
     assert etag == f'"{body["sha256"]}"'
-    cached = client.get("/api/v1/checklists/tthc-2025/versions/1", headers={"If-None-Match": etag})
+    cached = client.get("/api/v1/checklists/tthc-2025/versions/1", headers={**staff, "If-None-Match": etag})
     assert cached.status_code == 304 and cached.data == b""
     assert cached.headers["ETag"] == etag
-    stale = client.get("/api/v1/checklists/tthc-2025/versions/1", headers={"If-None-Match": '"old"'})
+    stale = client.get("/api/v1/checklists/tthc-2025/versions/1", headers={**staff, "If-None-Match": '"old"'})
     assert stale.status_code == 200
 
 
-def test_unknown_version_is_a_404_problem(client):
-    response = client.get("/api/v1/checklists/tthc-2025/versions/99")
+def test_unknown_version_is_a_404_problem(client, staff):
+    response = client.get("/api/v1/checklists/tthc-2025/versions/99", headers=staff)
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
     assert "tthc-2025" in response.get_json()["detail"]
 
 
-def test_validation_endpoint_reports_problems_without_writing(client):
-    ok = client.post("/api/v1/checklists/validation", json={"yaml": SMALL}).get_json()
+def test_validation_endpoint_reports_problems_without_writing(client, admin):
+    ok = client.post("/api/v1/checklists/validation", headers=admin, json={"yaml": SMALL}).get_json()
     assert ok["valid"] is True and ok["key"] == "thu-nghiem" and ok["item_count"] == 1
-    broken = client.post("/api/v1/checklists/validation",
+    broken = client.post("/api/v1/checklists/validation", headers=admin,
                          json={"yaml": SMALL.replace("{threshold}", "{nguong}"), "filename": "x.yaml"}).get_json()
     assert broken["valid"] is False
     assert any(p.startswith("x.yaml: mục D2") and "{nguong}" in p for p in broken["problems"])

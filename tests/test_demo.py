@@ -81,7 +81,7 @@ def test_users_create_command(runner):
     assert again.exit_code == 1 and "đã tồn tại" in again.output and "Traceback" not in again.output
     unit_without_unit = runner.invoke(args=["users", "create", "--username", "dv", "--full-name", "X",
                                             "--role", "unit", "--password", "x"])
-    assert unit_without_unit.exit_code == 1 and "--unit" in unit_without_unit.output
+    assert unit_without_unit.exit_code == 1 and "chỉ rõ đơn vị" in unit_without_unit.output
 
 
 @pytest.mark.no_db_transaction

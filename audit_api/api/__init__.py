@@ -8,9 +8,9 @@ from flask import Flask, send_from_directory
 
 
 def register_blueprints(app: Flask, api) -> None:
-    from . import checklists, health, units
+    from . import auth, checklists, health, inspections, plans, teams, units, users
 
-    for module in (health, checklists, units):
+    for module in (health, auth, checklists, units, users, teams, plans, inspections):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.URL_PREFIX}")
     _serve_docs_assets(app)
 
@@ -21,7 +21,7 @@ def _serve_docs_assets(app: Flask) -> None:
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 
-    @app.get("/api/docs/assets/<path:filename>")
+    @app.get("/api/docs/assets/<path:filename>", endpoint="swagger_ui_assets")
     def swagger_ui_assets(filename: str):
         """Swagger UI static files."""
         return send_from_directory(assets, filename, max_age=86400)

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
+from .. import access
 from ..schemas.checklists import (
     ChecklistDefinitionSchema,
     ChecklistListArgsSchema,
@@ -25,6 +26,7 @@ _definition_cache: dict[str, bytes] = {}
 
 
 @blp.get("")
+@access.signed_in(roles=access.STAFF)
 @blp.arguments(ChecklistListArgsSchema, location="query")
 @blp.response(200, ChecklistListSchema)
 def list_checklists(args):
@@ -44,6 +46,7 @@ def list_checklists(args):
 
 
 @blp.get("/<string:key>/versions/<int:version>")
+@access.signed_in(roles=access.STAFF)
 @blp.response(200, ChecklistDefinitionSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, response="NOT_MODIFIED")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -68,6 +71,7 @@ def _with_etag(response: Response, etag: str) -> Response:
 
 
 @blp.post("/validation")
+@access.signed_in(roles={"admin"})
 @blp.arguments(ChecklistValidationRequestSchema)
 @blp.response(200, ChecklistValidationSchema)
 def validate_checklist(body):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_smorest import Blueprint
 
+from .. import access
 from ..extensions import db
 from ..schemas.common import HealthSchema
 
@@ -13,6 +14,7 @@ blp = Blueprint("health", __name__, description="Tình trạng dịch vụ / ser
 
 
 @blp.get("")
+@access.public
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def health():

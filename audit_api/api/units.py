@@ -6,6 +6,7 @@ import uuid
 
 from flask_smorest import Blueprint
 
+from .. import access
 from ..schemas.common import paginate
 from ..schemas.units import (
     UnitDetailSchema,
@@ -31,6 +32,7 @@ def _unit_dict(unit, depth: int, labels: dict[str, str]) -> dict:
 
 
 @blp.get("")
+@access.signed_in(roles=access.STAFF)
 @blp.arguments(UnitListArgsSchema, location="query")
 @blp.response(200, UnitListSchema)
 def list_units(args):
@@ -44,6 +46,7 @@ def list_units(args):
 
 
 @blp.get("/tree")
+@access.signed_in(roles=access.STAFF)
 @blp.arguments(UnitTreeArgsSchema, location="query")
 @blp.response(200, UnitTreeSchema)
 def unit_tree(args):
@@ -59,6 +62,7 @@ def unit_tree(args):
 
 
 @blp.get("/<uuid:unit_id>")
+@access.signed_in(roles=access.STAFF)
 @blp.response(200, UnitDetailSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_unit(unit_id: uuid.UUID):

@@ -2,6 +2,7 @@
 
 from .actions import ActionResponse, ActionReview, CorrectiveAction, action_response_files
 from .audit import AuditEvent
+from .auth import RefreshToken, TokenFamily
 from .checklists import ChecklistVersion, ThresholdOverride
 from .documents import Document, NumberSeries, document_units
 from .evidence import Photo
@@ -15,7 +16,7 @@ from .users import User, UserRole
 __all__ = [
     "ActionResponse", "ActionReview", "Answer", "AnswerRevision", "AuditEvent", "ChecklistVersion",
     "CorrectiveAction", "Document", "Finding", "Inspection", "NumberSeries", "Photo", "Plan", "Recommendation",
-    "SectionAssignment", "SyncMutation", "Team", "TeamMember", "ThresholdOverride", "Unit", "UnitName",
-    "UnitSuccession", "UnitType", "User", "UserRole", "action_response_files", "document_units",
-    "finding_answers", "inspection_units", "plan_units",
+    "RefreshToken", "SectionAssignment", "SyncMutation", "Team", "TeamMember", "ThresholdOverride", "TokenFamily",
+    "Unit", "UnitName", "UnitSuccession", "UnitType", "User", "UserRole", "action_response_files",
+    "document_units", "finding_answers", "inspection_units", "plan_units",
 ]

@@ -1,0 +1,65 @@
+"""How model objects are shown by the API (plain dicts for the response schemas)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Inspection, Plan, Team, TeamMember, Unit, User
+
+
+def unit_ref(unit: Unit | None) -> dict | None:
+    return None if unit is None else {"id": unit.id, "code": unit.code, "name": unit.name,
+                                      "unit_type": unit.unit_type}
+
+
+def user_view(user: User) -> dict:
+    return {
+        "id": user.id, "username": user.username, "full_name": user.full_name, "title": user.title,
+        "organization": user.organization, "email": user.email, "roles": sorted(user.roles),
+        "unit": unit_ref(user.unit), "province_id": user.province_id, "is_active": user.is_active,
+        "created_at": user.created_at,
+    }
+
+
+def me_view(user: User) -> dict:
+    rows = db.session.execute(
+        sa.select(Team.id, Team.name, TeamMember.team_role).join(TeamMember).where(TeamMember.user_id == user.id)
+    ).all()
+    return {**user_view(user), "teams": [{"team_id": r.id, "team_name": r.name, "team_role": r.team_role}
+                                         for r in rows]}
+
+
+def team_view(team: Team) -> dict:
+    return {
+        "id": team.id, "name": team.name, "province_id": team.province_id, "plan_id": team.plan_id,
+        "decision_number": team.decision_number, "decision_date": team.decision_date,
+        "decision_issuer": team.decision_issuer, "created_at": team.created_at,
+        "members": [{"user_id": m.user_id, "username": m.user.username, "full_name": m.user.full_name,
+                     "team_role": m.team_role, "position": m.position} for m in team.members],
+    }
+
+
+def plan_view(plan: Plan) -> dict:
+    return {
+        "id": plan.id, "province_id": plan.province_id, "number": plan.number, "title": plan.title,
+        "issuer": plan.issuer, "issued_on": plan.issued_on, "year": plan.year, "period_from": plan.period_from,
+        "period_to": plan.period_to, "unit_ids": [unit.id for unit in plan.units], "created_at": plan.created_at,
+    }
+
+
+def inspection_view(inspection: Inspection) -> dict:
+    version = inspection.checklist_version
+    names = dict(db.session.execute(
+        sa.select(User.id, User.full_name).where(User.id.in_([a.assignee_id for a in inspection.assignments]))
+    ).all())
+    return {
+        "id": inspection.id, "plan_id": inspection.plan_id, "team_id": inspection.team_id,
+        "host_unit": unit_ref(inspection.host_unit), "sub_units": [unit_ref(u) for u in inspection.sub_units],
+        "checklist": {"key": version.key, "version": version.version, "sha256": version.sha256},
+        "scheduled_on": inspection.scheduled_on, "ended_on": inspection.ended_on, "location": inspection.location,
+        "status": inspection.status, "version": inspection.version, "created_at": inspection.created_at,
+        "assignments": [{"section_code": a.section_code, "user_id": a.assignee_id,
+                         "full_name": names.get(a.assignee_id, ""), "status": a.status}
+                        for a in sorted(inspection.assignments, key=lambda a: a.section_code)],
+    }
