@@ -16,6 +16,10 @@ from .extensions import db
 checklists_cli = AppGroup("checklists", help="Danh mục kiểm tra dạng tệp (checklists/*.yaml).")
 users_cli = AppGroup("users", help="Người dùng.")
 demo_cli = AppGroup("demo", help="Dữ liệu mẫu.")
+teams_cli = AppGroup("teams", help="Đoàn kiểm tra.")
+plans_cli = AppGroup("plans", help="Kế hoạch kiểm tra.")
+inspections_cli = AppGroup("inspections", help="Cuộc kiểm tra.")
+audit_cli = AppGroup("audit", help="Nhật ký kiểm toán (audit trail).")
 
 
 def domain_errors_as_messages(command):
@@ -110,6 +114,166 @@ def seed_demo() -> None:
         click.echo(f"  {username:<21} {roles:<12} {state}")
 
 
+@users_cli.command("deactivate")
+@click.argument("username")
+@domain_errors_as_messages
+def deactivate_user(username: str) -> None:
+    """Khóa tài khoản và thu hồi mọi phiên đăng nhập."""
+    from .services.users import by_username, update_user
+
+    update_user(by_username(username), {"is_active": False}, actor=None)
+    db.session.commit()
+    click.echo(f"Đã khóa {username} và thu hồi các phiên đăng nhập.")
+
+
+@users_cli.command("reset-password")
+@click.argument("username")
+@click.password_option(help="Mật khẩu mới (hỏi khi không truyền).")
+@domain_errors_as_messages
+def reset_password(username: str, password: str) -> None:
+    """Đặt lại mật khẩu và thu hồi mọi phiên đăng nhập."""
+    from .services.users import by_username
+    from .services.users import reset_password as reset
+
+    reset(by_username(username), password, actor=None)
+    db.session.commit()
+    click.echo(f"Đã đặt lại mật khẩu của {username}.")
+
+
+@users_cli.command("roles")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["admin", "lead", "secretary", "inspector", "unit"]))
+@domain_errors_as_messages
+def set_roles(username: str, roles: tuple[str, ...]) -> None:
+    """Đặt vai trò (thay toàn bộ); phiên đăng nhập cũ bị thu hồi."""
+    from .services.users import by_username, update_user
+
+    user = update_user(by_username(username), {"roles": list(roles)}, actor=None)
+    db.session.commit()
+    click.echo(f"{username}: {', '.join(sorted(user.roles))}.")
+
+
+@teams_cli.command("create")
+@click.option("--name", required=True)
+@click.option("--province", "province_code", required=True, help="Mã tỉnh, ví dụ LSN.")
+@click.option("--decision-number", required=True, help="Số quyết định thành lập, ví dụ 980/QĐ-UBND.")
+@click.option("--decision-date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--decision-issuer", required=True)
+@domain_errors_as_messages
+def create_team(name, province_code, decision_number, decision_date, decision_issuer) -> None:
+    """Lập Đoàn kiểm tra."""
+    from .services.teams import create_team as create
+
+    team = create({"name": name, "province_id": _unit_id(province_code), "decision_number": decision_number,
+                   "decision_date": decision_date.date(), "decision_issuer": decision_issuer}, actor=None)
+    db.session.commit()
+    click.echo(f"Đã lập Đoàn {team.name} (id {team.id}).")
+
+
+@teams_cli.command("member")
+@click.argument("team_id", type=click.UUID)
+@click.argument("username")
+@click.option("--role", "team_role", required=True, type=click.Choice(["lead", "deputy", "secretary", "member"]))
+@click.option("--position", help="Chức vụ, cơ quan (in trong biên bản).")
+@domain_errors_as_messages
+def put_member(team_id, username, team_role, position) -> None:
+    """Thêm thành viên vào Đoàn hoặc đổi vai trò."""
+    from .models import Team
+    from .services.teams import put_member as put
+    from .services.users import by_username
+
+    team = db.session.get(Team, team_id)
+    if team is None:
+        raise click.ClickException("Không có Đoàn này.")
+    put(team, by_username(username), team_role=team_role, position=position, actor=None)
+    db.session.commit()
+    click.echo(f"{username}: {team_role} của {team.name}.")
+
+
+@plans_cli.command("create")
+@click.option("--province", "province_code", required=True)
+@click.option("--number", required=True, help="Số kế hoạch, ví dụ 35/KH-UBND.")
+@click.option("--title", required=True)
+@click.option("--issuer", required=True)
+@click.option("--issued-on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--unit", "unit_codes", multiple=True, help="Mã đơn vị được kiểm tra (nhiều lần).")
+@domain_errors_as_messages
+def create_plan(province_code, number, title, issuer, issued_on, unit_codes) -> None:
+    """Tạo kế hoạch kiểm tra."""
+    from .services.teams import create_plan as create
+
+    plan = create({"province_id": _unit_id(province_code), "number": number, "title": title, "issuer": issuer,
+                   "issued_on": issued_on.date(), "year": issued_on.year,
+                   "unit_ids": [_unit_id(code) for code in unit_codes]}, actor=None)
+    db.session.commit()
+    click.echo(f"Đã tạo kế hoạch {plan.number} (id {plan.id}).")
+
+
+@inspections_cli.command("create")
+@click.option("--team", "team_id", required=True, type=click.UUID)
+@click.option("--host", "host_code", required=True, help="Mã đơn vị chủ trì.")
+@click.option("--sub-unit", "sub_codes", multiple=True, help="Mã đơn vị con (nhiều lần).")
+@click.option("--checklist", "checklist_key", required=True)
+@click.option("--date", "scheduled_on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--location")
+@domain_errors_as_messages
+def create_inspection(team_id, host_code, sub_codes, checklist_key, scheduled_on, location) -> None:
+    """Lập cuộc kiểm tra."""
+    from .models import Team
+    from .services.inspections import create_inspection as create
+
+    team = db.session.get(Team, team_id)
+    if team is None:
+        raise click.ClickException("Không có Đoàn này.")
+    inspection = create({"host_unit_id": _unit_id(host_code), "sub_unit_ids": [_unit_id(c) for c in sub_codes],
+                         "checklist_key": checklist_key, "scheduled_on": scheduled_on.date(),
+                         "location": location}, team=team, actor=None)
+    db.session.commit()
+    click.echo(f"Đã lập cuộc kiểm tra {inspection.id}.")
+
+
+@inspections_cli.command("assign")
+@click.argument("inspection_id", type=click.UUID)
+@click.argument("assignments", nargs=-1, required=True)
+@domain_errors_as_messages
+def assign_sections(inspection_id, assignments) -> None:
+    """Phân công các phần, dạng PHẦN=tên_đăng_nhập, ví dụ: A=kiemtra1 B=kiemtra2."""
+    from .models import Inspection
+    from .services.inspections import set_assignments
+    from .services.users import by_username
+
+    inspection = db.session.get(Inspection, inspection_id)
+    if inspection is None:
+        raise click.ClickException("Không có cuộc kiểm tra này.")
+    rows = []
+    for pair in assignments:
+        section, _, username = pair.partition("=")
+        rows.append({"section_code": section.strip().upper(), "user_id": by_username(username.strip()).id})
+    set_assignments(inspection, rows, actor=None)
+    db.session.commit()
+    click.echo(f"Đã phân công {len(rows)} phần.")
+
+
+@audit_cli.command("verify")
+def verify_audit() -> None:
+    """Kiểm tra chuỗi băm của nhật ký; chỉ ra sự kiện đầu tiên bị sửa, xóa hoặc chèn."""
+    from .services.audit import verify_chain
+
+    report = verify_chain()
+    if report.broken_id is not None:
+        click.echo(f"LỖI: chuỗi nhật ký bị phá vỡ tại sự kiện #{report.broken_id}: {report.reason} "
+                   f"({report.checked} sự kiện trước đó hợp lệ).", err=True)
+        sys.exit(1)
+    click.echo(f"Nhật ký hợp lệ: {report.checked} sự kiện, chuỗi băm liền mạch.")
+
+
+def _unit_id(code: str):
+    from .services.users import find_unit
+
+    return find_unit(None, code).id
+
+
 def register_commands(app: Flask) -> None:
-    for group in (checklists_cli, users_cli, demo_cli):
+    for group in (checklists_cli, users_cli, demo_cli, teams_cli, plans_cli, inspections_cli, audit_cli):
         app.cli.add_command(group)

@@ -20,6 +20,7 @@ from audit_api.services.checklists import sync_checklists
 from audit_api.services.demo import seed as seed_demo
 from audit_api.services.users import create_user
 from tests.support import CHECKLISTS_DIR, DEMO_PASSWORD
+from tests.world import build_other_province
 
 
 def _reset_postgres(url: str) -> None:
@@ -52,6 +53,7 @@ def app(database_url, tmp_path_factory):
         report = sync_checklists(CHECKLISTS_DIR)
         assert not report.errors, report.errors
         seed_demo(password=DEMO_PASSWORD)
+        build_other_province(DEMO_PASSWORD)
         db.session.commit()
     return app
 

@@ -34,7 +34,7 @@ def snapshot(user: User) -> dict:
     }
 
 
-def _unit(unit_id: uuid.UUID | None = None, code: str | None = None, what: str = "unit") -> Unit | None:
+def find_unit(unit_id: uuid.UUID | None = None, code: str | None = None, what: str = "unit") -> Unit | None:
     if unit_id is None and code is None:
         return None
     unit = db.session.get(Unit, unit_id) if unit_id else db.session.scalar(sa.select(Unit).filter_by(code=code))
@@ -59,8 +59,8 @@ def create_user(*, username: str, full_name: str, password: str, roles: set[str]
                 province_id: uuid.UUID | None = None, title: str | None = None, organization: str | None = None,
                 email: str | None = None, actor: User | None = None) -> User:
     """Create a user with roles; a `unit` user must name the unit it answers for."""
-    unit = _unit(unit_id, unit_code, "unit")
-    province = _unit(province_id, province_code, "province")
+    unit = find_unit(unit_id, unit_code, "unit")
+    province = find_unit(province_id, province_code, "province")
     _check_roles(set(roles), unit)
     if db.session.scalar(sa.select(User.id).filter_by(username=username)):
         raise Conflict(f"Tên đăng nhập '{username}' đã tồn tại.", errors={"username": ["Đã tồn tại."]})
@@ -82,7 +82,7 @@ def update_user(user: User, changes: dict, *, actor: User | None) -> User:
         if field in changes:
             setattr(user, field, changes[field])
     if "unit_id" in changes:
-        user.unit = _unit(changes["unit_id"], None, "unit")
+        user.unit = find_unit(changes["unit_id"], None, "unit")
     roles = set(changes.get("roles", user.roles))
     _check_roles(roles, user.unit)
     if roles != user.roles:
