@@ -55,10 +55,12 @@ def _init_errors(app: Flask) -> None:
 
 
 def _register_api(app: Flask) -> None:
+    from .access import document_security
     from .api import register_blueprints
     from .extensions import api
 
     api.init_app(app)
+    document_security(api)
     register_blueprints(app, api)
 
 

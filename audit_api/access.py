@@ -10,6 +10,7 @@ the caller may not see is a 404 (its existence is not revealed), one they may se
 from __future__ import annotations
 
 import uuid
+from copy import deepcopy
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from .models import Inspection, Plan, Team, TeamMember, User
 STAFF = frozenset({"admin", "lead", "secretary", "inspector"})
 EVERYONE = frozenset({"admin", "lead", "secretary", "inspector", "unit"})
 POLICY_ATTR = "_access_policy"
+BEARER_SCHEME = "bearerAuth"
 # flask-smorest's documentation views and Flask's static files are public by construction.
 PUBLIC_ENDPOINTS = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "swagger_ui_assets"}
 
@@ -36,9 +38,23 @@ class Policy:
 def _declare(policy: Policy):
     def decorator(view):
         setattr(view, POLICY_ATTR, policy)
+        if policy.credential != "none":
+            _document(view, policy)
         return view
 
     return decorator
+
+
+def _document(view, policy: Policy) -> None:
+    """Put the policy in the OpenAPI document: bearer security, and the 401 (and 403) it can answer."""
+    doc = deepcopy(getattr(view, "_apidoc", {}))
+    doc["manual_doc"] = {**doc.get("manual_doc", {}), "security": [{BEARER_SCHEME: []}]}
+    responses = doc.setdefault("response", {}).setdefault("responses", {})
+    statuses = {401: "UNAUTHORIZED"} | ({403: "FORBIDDEN"} if policy.roles != EVERYONE else {})
+    for status, name in statuses.items():
+        if name not in responses.setdefault(status, []):
+            responses[status].append(name)
+    view._apidoc = doc
 
 
 public = _declare(Policy(credential="none"))
@@ -72,6 +88,10 @@ def enforce_route_policy() -> None:
 
 def register(app: Flask) -> None:
     app.before_request(enforce_route_policy)
+
+
+def document_security(api) -> None:
+    api.spec.components.security_scheme(BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
 
 def me() -> User:

@@ -34,3 +34,15 @@ def test_interactive_docs_are_served_with_local_assets(client):
     assert "/api/docs/assets/" in page.get_data(as_text=True)
     for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
         assert client.get(f"/api/docs/assets/{asset}").status_code == 200
+
+
+def test_protected_operations_document_bearer_security_and_their_refusals(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    users = spec["paths"]["/api/v1/users"]["post"]
+    assert users["security"] == [{"bearerAuth": []}]
+    assert {"401", "403", "422"} <= set(users["responses"])
+    me = spec["paths"]["/api/v1/auth/me"]["get"]
+    assert "401" in me["responses"] and "403" not in me["responses"]  # any signed-in user may ask
+    health = spec["paths"]["/api/v1/health"]["get"]
+    assert "security" not in health

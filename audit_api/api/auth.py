@@ -50,7 +50,6 @@ def login(body):
 @blp.post("/refresh")
 @access.refresh_token
 @blp.response(200, TokenPairSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
 def refresh():
     """Đổi refresh token (gửi dạng Bearer) lấy cặp token mới; refresh token cũ hết giá trị."""
     pair = service.refresh(user=access.me(), jwt_payload=get_jwt())
@@ -61,7 +60,6 @@ def refresh():
 @blp.post("/logout")
 @access.signed_in()
 @blp.response(204)
-@blp.alt_response(401, response="UNAUTHORIZED")
 def logout():
     """Đăng xuất: thu hồi mọi token của lần đăng nhập này."""
     service.logout(jwt_payload=get_jwt(), actor=access.me())
@@ -71,7 +69,6 @@ def logout():
 @blp.get("/me")
 @access.signed_in()
 @blp.response(200, MeSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
 def me():
     """Người dùng đang đăng nhập: vai trò, đơn vị, các Đoàn kiểm tra."""
     return me_view(access.me())
