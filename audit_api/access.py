@@ -170,3 +170,25 @@ def require_user(user: User, target: User | None, *, manage: bool = False) -> Us
 def require_admin_of(user: User, province_id: uuid.UUID | None) -> None:
     if not in_scope(user, province_id):
         raise Forbidden("Chỉ quản trị viên của tỉnh được thực hiện thao tác này.")
+
+
+OPEN_FOR_ANSWERS = ("planned", "in_progress", "returned")
+SECTION_OPEN = ("open", "returned")
+
+
+def require_section_write(user: User, inspection: Inspection, section_code: str) -> None:
+    """May `user` write answers in this section now? Team lead, deputy and secretary write any section;
+    a member writes the sections assigned to them, or any section nobody is assigned to. Nobody writes
+    once the inspection or the section is submitted or approved."""
+    require_inspection(user, inspection)
+    role = team_role(user, inspection.team_id)
+    if role is None:
+        raise Forbidden("Chỉ thành viên Đoàn kiểm tra được nhập kết quả.")
+    if inspection.status not in OPEN_FOR_ANSWERS:
+        raise Forbidden("Cuộc kiểm tra đã nộp hoặc đã duyệt; không thể sửa kết quả.")
+    assignment = next((a for a in inspection.assignments if a.section_code == section_code), None)
+    if assignment is not None and assignment.status not in SECTION_OPEN:
+        raise Forbidden(f"Phần {section_code} đã nộp hoặc đã duyệt; không thể sửa kết quả.")
+    if role in ("lead", "deputy", "secretary") or assignment is None or assignment.assignee_id == user.id:
+        return
+    raise Forbidden(f"Phần {section_code} được phân công cho thành viên khác.")
