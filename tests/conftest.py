@@ -105,6 +105,7 @@ def make_user(app):
 
     def factory(*, roles=("inspector",), unit_code=None, password=DEMO_PASSWORD, **extra):
         username = extra.pop("username", f"user{next(counter)}")
+        extra.setdefault("province_code", None if unit_code else "LSN")  # staff belong to the demo province
         user = create_user(username=username, full_name=extra.pop("full_name", f"Người dùng {username}"),
                            password=password, roles=set(roles), unit_code=unit_code, **extra)
         db.session.commit()

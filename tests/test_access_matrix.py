@@ -151,7 +151,8 @@ CASES: dict[str, Case] = {
     "teams.put_member": Case("PUT", by_owner(lambda: f"{OWN_TEAM_URL()}/members/{user_id('kiemtra2')}",
                                              lambda: f"{OTHER_TEAM_URL()}/members/{other('user')}"),
                              expect(("admin",), 200, other_status=404), body=lambda _o, _r: {"team_role": "member"}),
-    "teams.remove_member": Case("DELETE", by_owner(lambda: f"{OWN_TEAM_URL()}/members/{user_id('kiemtra2')}",
+    # the team lead holds no sections, so removing them is allowed (a member holding sections is a 409)
+    "teams.remove_member": Case("DELETE", by_owner(lambda: f"{OWN_TEAM_URL()}/members/{user_id('truongdoan')}",
                                                    lambda: f"{OTHER_TEAM_URL()}/members/{other('user')}"),
                                 expect(("admin",), 204, other_status=404)),
     "plans.list_plans": Case("GET", same("/api/v1/plans"), expect(STAFF, 200)),
@@ -165,8 +166,10 @@ CASES: dict[str, Case] = {
                               expect(("admin",), 200, other_status=404),
                               body=lambda _o, _r: {"title": "Kế hoạch (sửa)"}),
     "inspections.list_inspections": Case("GET", same("/api/v1/inspections"), expect(STAFF, 200)),
+    # staff may try; the team's lead (or deputy) or an admin succeeds, others' teams are invisible
     "inspections.create_inspection": Case("POST", same("/api/v1/inspections"),
-                                          expect(("admin", "lead"), 201, other_status=404), body=inspection_body),
+                                          {"admin": (201, 404), "lead": (201, 404), "secretary": (403, 404),
+                                           "inspector": (403, 404), "unit": (403, 403)}, body=inspection_body),
     "inspections.get_inspection": Case("GET", by_owner(lambda: f"/api/v1/inspections/{OWN_INSPECTION}",
                                                        lambda: f"/api/v1/inspections/{other('inspection')}"),
                                        expect(STAFF, 200, other_status=404)),

@@ -36,7 +36,7 @@ def list_inspections(args):
 
 
 @blp.post("")
-@access.signed_in(roles={"admin", "lead"})
+@access.signed_in(roles=access.STAFF)  # which staff: the team's lead or deputy, or an admin (checked below)
 @blp.arguments(InspectionCreateSchema)
 @blp.response(201, InspectionSchema)
 @blp.alt_response(404, response="NOT_FOUND")

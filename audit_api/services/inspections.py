@@ -10,6 +10,7 @@ from ..errors import Conflict, InvalidData
 from ..extensions import db
 from ..models import ChecklistVersion, Inspection, Plan, SectionAssignment, Team, TeamMember, Unit, User
 from . import audit
+from .units import require_in_province
 
 EDITABLE_STATUSES = ("planned", "in_progress", "returned")
 
@@ -46,8 +47,9 @@ def _unit_on(unit_id: uuid.UUID, day, field: str) -> Unit:
 def create_inspection(data: dict, *, team: Team, actor: User | None) -> Inspection:
     """A visit of `team` to a host unit (and sub-units) on a date, pinned to a checklist version."""
     day = data["scheduled_on"]
-    host = _unit_on(data["host_unit_id"], day, "host_unit_id")
-    subs = [_unit_on(unit_id, day, "sub_unit_ids") for unit_id in dict.fromkeys(data.get("sub_unit_ids", []))]
+    host = require_in_province(_unit_on(data["host_unit_id"], day, "host_unit_id"), team.province_id, "host_unit_id")
+    subs = [require_in_province(_unit_on(unit_id, day, "sub_unit_ids"), team.province_id, "sub_unit_ids")
+            for unit_id in dict.fromkeys(data.get("sub_unit_ids", []))]
     if host in subs:
         raise InvalidData("Đơn vị chủ trì không đồng thời là đơn vị con.", errors={"sub_unit_ids": ["Trùng."]})
     version = _checklist(data["checklist_key"], data.get("checklist_version"))

@@ -6,10 +6,11 @@ import uuid
 
 import sqlalchemy as sa
 
-from ..errors import InvalidData, NotFound
+from ..errors import Conflict, InvalidData, NotFound
 from ..extensions import db
-from ..models import Plan, Team, TeamMember, Unit, User
+from ..models import Inspection, Plan, SectionAssignment, Team, TeamMember, Unit, User
 from . import audit
+from .units import require_in_province
 
 
 def team_snapshot(team: Team) -> dict:
@@ -72,6 +73,9 @@ def put_member(team: Team, user: User | None, *, team_role: str, position: str |
         raise InvalidData("Người dùng không tồn tại hoặc đã bị khóa.", errors={"user_id": ["Không hợp lệ."]})
     if "unit" in user.roles:
         raise InvalidData("Tài khoản của đơn vị được kiểm tra không thể là thành viên Đoàn.")
+    if user.province_id != team.province_id:
+        raise InvalidData("Người dùng thuộc tỉnh khác, không thể là thành viên Đoàn này.",
+                          errors={"user_id": ["Người dùng thuộc tỉnh khác."]})
     member = db.session.scalar(sa.select(TeamMember).filter_by(team_id=team.id, user_id=user.id))
     before = {"team_role": member.team_role, "position": member.position} if member else None
     if member is None:
@@ -91,17 +95,29 @@ def remove_member(team: Team, user_id: uuid.UUID, *, actor: User | None) -> None
     member = db.session.scalar(sa.select(TeamMember).filter_by(team_id=team.id, user_id=user_id))
     if member is None:
         raise NotFound("Người dùng không phải thành viên của Đoàn.")
+    held = db.session.execute(
+        sa.select(Inspection.id, SectionAssignment.section_code).join(SectionAssignment)
+        .where(Inspection.team_id == team.id, SectionAssignment.assignee_id == user_id,
+               Inspection.status.not_in(("minutes_issued", "closed")))
+        .order_by(SectionAssignment.section_code)
+    ).all()
+    if held:
+        sections = ", ".join(sorted({code for _inspection, code in held}))
+        inspections = len({inspection for inspection, _code in held})
+        raise Conflict(f"Thành viên đang được phân công các phần {sections} tại {inspections} cuộc kiểm tra chưa "
+                       "kết thúc; hãy phân công lại các phần này trước khi rút thành viên khỏi Đoàn.",
+                       sections=[{"inspection_id": str(i), "section_code": c} for i, c in held])
     audit.record("team.member_remove", entity_type="team", entity_id=team.id, actor=actor,
                  before={"user_id": user_id, "team_role": member.team_role})
     db.session.delete(member)
     db.session.flush()
 
 
-def _units(unit_ids: list[uuid.UUID]) -> list[Unit]:
+def _units(unit_ids: list[uuid.UUID], province_id: uuid.UUID) -> list[Unit]:
     units = list(db.session.scalars(sa.select(Unit).where(Unit.id.in_(unit_ids)))) if unit_ids else []
     if len(units) != len(set(unit_ids)):
         raise InvalidData("Có đơn vị không tồn tại.", errors={"unit_ids": ["Có đơn vị không tồn tại."]})
-    return units
+    return [require_in_province(unit, province_id, "unit_ids") for unit in units]
 
 
 def create_plan(data: dict, *, actor: User | None) -> Plan:
@@ -110,7 +126,7 @@ def create_plan(data: dict, *, actor: User | None) -> Plan:
                 issued_on=data["issued_on"], year=data["year"], period_from=data.get("period_from"),
                 period_to=data.get("period_to"), created_by=actor.id if actor else None)
     _check_period(plan)
-    plan.units = _units(data.get("unit_ids", []))
+    plan.units = _units(data.get("unit_ids", []), province.id)
     db.session.add(plan)
     db.session.flush()
     audit.record("plan.create", entity_type="plan", entity_id=plan.id, after=plan_snapshot(plan), actor=actor)
@@ -124,7 +140,7 @@ def update_plan(plan: Plan, changes: dict, *, actor: User | None) -> Plan:
             setattr(plan, field, changes[field])
     _check_period(plan)
     if "unit_ids" in changes:
-        plan.units = _units(changes["unit_ids"])
+        plan.units = _units(changes["unit_ids"], plan.province_id)
     db.session.flush()
     audit.record("plan.update", entity_type="plan", entity_id=plan.id, before=before,
                  after=plan_snapshot(plan), actor=actor)

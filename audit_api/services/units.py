@@ -74,3 +74,24 @@ def depth_of(unit: Unit) -> int:
     while node.parent is not None:
         depth, node = depth + 1, node.parent
     return depth
+
+
+PROVINCE_TYPES = ("province", "municipality")
+
+
+def province_of(unit: Unit) -> Unit | None:
+    """The province (or centrally-run city) a unit sits under, itself if it is one."""
+    node: Unit | None = unit
+    while node is not None and node.unit_type not in PROVINCE_TYPES:
+        node = node.parent
+    return node
+
+
+def require_in_province(unit: Unit, province_id, field: str) -> Unit:
+    """Refuse a unit of another province: data never crosses provinces."""
+    from ..errors import InvalidData
+
+    province = province_of(unit)
+    if province is None or province.id != province_id:
+        raise InvalidData(f"{unit.name} không thuộc tỉnh của bản ghi này.", errors={field: ["Đơn vị thuộc tỉnh khác."]})
+    return unit

@@ -13,6 +13,7 @@ from ..models import Unit, User, UserRole
 from ..models.common import utcnow
 from ..models.users import ROLES
 from . import audit
+from .units import province_of, require_in_province
 
 # scrypt: memory-hard, in the standard library (hashlib), parameters in the stored hash.
 PASSWORD_METHOD = "scrypt:32768:8:1"  # noqa: S105 — a hashing method, not a password
@@ -60,7 +61,9 @@ def create_user(*, username: str, full_name: str, password: str, roles: set[str]
                 email: str | None = None, actor: User | None = None) -> User:
     """Create a user with roles; a `unit` user must name the unit it answers for."""
     unit = find_unit(unit_id, unit_code, "unit")
-    province = find_unit(province_id, province_code, "province")
+    province = find_unit(province_id, province_code, "province") or (province_of(unit) if unit else None)
+    if unit is not None:
+        require_in_province(unit, province.id if province else None, "unit_id")
     _check_roles(set(roles), unit)
     if db.session.scalar(sa.select(User.id).filter_by(username=username)):
         raise Conflict(f"Tên đăng nhập '{username}' đã tồn tại.", errors={"username": ["Đã tồn tại."]})
@@ -83,6 +86,8 @@ def update_user(user: User, changes: dict, *, actor: User | None) -> User:
             setattr(user, field, changes[field])
     if "unit_id" in changes:
         user.unit = find_unit(changes["unit_id"], None, "unit")
+        if user.unit is not None:
+            require_in_province(user.unit, user.province_id, "unit_id")
     roles = set(changes.get("roles", user.roles))
     _check_roles(roles, user.unit)
     if roles != user.roles:
