@@ -119,6 +119,16 @@ def user_team_ids(user: User) -> sa.Select:
     return sa.select(TeamMember.team_id).filter_by(user_id=user.id)
 
 
+def scoped(query: sa.Select, user: User, *, province_column, membership) -> sa.Select:
+    """Limit a list to what the user may see: their teams' records (`membership`), plus the whole
+    province for an admin, or everything for an admin with no province."""
+    if "admin" in user.roles and user.province_id is None:
+        return query
+    if "admin" in user.roles:
+        return query.where(sa.or_(membership, province_column == user.province_id))
+    return query.where(membership)
+
+
 def can_see_team(user: User, team: Team) -> bool:
     return in_scope(user, team.province_id) or team_role(user, team.id) is not None
 

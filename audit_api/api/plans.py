@@ -27,10 +27,9 @@ ADMIN = {"admin"}
 def list_plans(args):
     """Kế hoạch của tỉnh (quản trị viên) hoặc của các Đoàn mà người dùng tham gia."""
     user = access.me()
-    query = sa.select(Plan).order_by(Plan.issued_on.desc(), Plan.id)
-    if not ("admin" in user.roles and user.province_id is None):
-        mine = Plan.id.in_(sa.select(Team.plan_id).where(Team.id.in_(access.user_team_ids(user))))
-        query = query.where(sa.or_(mine, Plan.province_id == user.province_id) if "admin" in user.roles else mine)
+    mine = Plan.id.in_(sa.select(Team.plan_id).where(Team.id.in_(access.user_team_ids(user))))
+    query = access.scoped(sa.select(Plan).order_by(Plan.issued_on.desc(), Plan.id), user,
+                          province_column=Plan.province_id, membership=mine)
     rows, pagination = page_of(query, args["page"], args["page_size"])
     return {"data": [plan_view(p) for p in rows], "pagination": pagination}
 

@@ -38,10 +38,8 @@ def _team(team_id: uuid.UUID) -> Team:
 def list_teams(args):
     """Các Đoàn mà người dùng là thành viên (quản trị viên: mọi Đoàn của tỉnh)."""
     user = access.me()
-    query = sa.select(Team).order_by(Team.decision_date.desc(), Team.id)
-    if not ("admin" in user.roles and user.province_id is None):
-        mine = Team.id.in_(access.user_team_ids(user))
-        query = query.where(sa.or_(mine, Team.province_id == user.province_id) if "admin" in user.roles else mine)
+    query = access.scoped(sa.select(Team).order_by(Team.decision_date.desc(), Team.id), user,
+                          province_column=Team.province_id, membership=Team.id.in_(access.user_team_ids(user)))
     rows, pagination = page_of(query, args["page"], args["page_size"])
     return {"data": [team_view(t) for t in rows], "pagination": pagination}
 

@@ -115,15 +115,10 @@ def set_assignments(inspection: Inspection, assignments: list[dict], *, actor: U
 
 def visible_query(user: User, *, status: str | None = None, team_id: uuid.UUID | None = None) -> sa.Select:
     """Inspections the user may see: their teams', or the province's for an admin."""
-    from ..access import user_team_ids
+    from ..access import scoped, user_team_ids
 
-    query = sa.select(Inspection).join(Team).order_by(Inspection.scheduled_on.desc(), Inspection.id)
-    if "admin" in user.roles and user.province_id is None:
-        pass
-    elif "admin" in user.roles:
-        query = query.where(sa.or_(Team.province_id == user.province_id, Team.id.in_(user_team_ids(user))))
-    else:
-        query = query.where(Team.id.in_(user_team_ids(user)))
+    query = scoped(sa.select(Inspection).join(Team).order_by(Inspection.scheduled_on.desc(), Inspection.id), user,
+                   province_column=Team.province_id, membership=Team.id.in_(user_team_ids(user)))
     if status:
         query = query.where(Inspection.status == status)
     if team_id:
