@@ -25,6 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401 — the whole metadata must be known to Alembic
     from .extensions import configure_sqlite, db, jwt, limiter, migrate
+    from .services import changes  # noqa: F401 — registers the change-log hook on session commit
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,9 @@ from flask import Flask, send_from_directory
 
 
 def register_blueprints(app: Flask, api) -> None:
-    from . import auth, checklists, health, inspections, plans, teams, units, users
+    from . import auth, checklists, health, inspections, plans, sync, teams, units, users
 
-    for module in (health, auth, checklists, units, users, teams, plans, inspections):
+    for module in (health, auth, checklists, units, users, teams, plans, inspections, sync):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.URL_PREFIX}")
     _serve_docs_assets(app)
 

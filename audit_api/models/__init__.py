@@ -3,6 +3,7 @@
 from .actions import ActionResponse, ActionReview, CorrectiveAction, action_response_files
 from .audit import AuditEvent
 from .auth import RefreshToken, TokenFamily
+from .changes import ChangeLogEntry
 from .checklists import ChecklistVersion, ThresholdOverride
 from .documents import Document, NumberSeries, document_units
 from .evidence import Photo
@@ -14,7 +15,7 @@ from .units import Unit, UnitName, UnitSuccession, UnitType
 from .users import User, UserRole
 
 __all__ = [
-    "ActionResponse", "ActionReview", "Answer", "AnswerRevision", "AuditEvent", "ChecklistVersion",
+    "ActionResponse", "ActionReview", "Answer", "AnswerRevision", "AuditEvent", "ChangeLogEntry", "ChecklistVersion",
     "CorrectiveAction", "Document", "Finding", "Inspection", "NumberSeries", "Photo", "Plan", "Recommendation",
     "RefreshToken", "SectionAssignment", "SyncMutation", "Team", "TeamMember", "ThresholdOverride", "TokenFamily",
     "Unit", "UnitName", "UnitSuccession", "UnitType", "User", "UserRole", "action_response_files",

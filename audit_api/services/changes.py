@@ -1,0 +1,55 @@
+"""Recording entity changes for the change feed.
+
+Services call record_change() as they change things; the rows are only written by flush_changes(),
+which the request's commit path calls last: it takes the change-log lock (a transaction-scoped advisory
+lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers) and inserts the rows, so their
+sequence numbers are allocated in commit order and the feed never skips a change that commits late.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models.changes import ChangeLogEntry
+
+CHANGE_LOCK_KEY = 0x6368_616E_6765  # "change"
+_PENDING = "pending_changes"
+
+
+def record_change(inspection_id: uuid.UUID, entity_type: str, entity_id, *, deleted: bool = False) -> None:
+    """Note that an entity of an inspection changed; written at commit, once per entity."""
+    pending = db.session.info.setdefault(_PENDING, {})
+    pending[(inspection_id, entity_type, str(entity_id))] = deleted
+
+
+def _flush_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK_KEY})
+    session.add_all(
+        ChangeLogEntry(inspection_id=inspection_id, entity_type=entity_type, entity_id=entity_id, deleted=deleted)
+        for (inspection_id, entity_type, entity_id), deleted in pending.items()
+    )
+    session.flush()
+
+
+@event.listens_for(Session, "before_commit")
+def _write_change_log(session: Session) -> None:
+    if not session.in_nested_transaction():  # a mutation's savepoint is not the end of the transaction
+        _flush_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_change_log(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def current_cursor() -> int:
+    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(ChangeLogEntry.seq), 0))) or 0

@@ -1,0 +1,162 @@
+"""Batch sync: apply tablets' mutations exactly once, never overwrite silently, never lose what was typed.
+
+Each mutation runs in its own savepoint and ends as one of:
+- applied    — stored as a new version (with a revision row where the entity keeps history);
+- duplicate  — its id was seen before: the stored result is returned and nothing changes, also when the
+               retry races the original (the sync_mutations primary key decides, in the database);
+- conflict   — its base_version is not the current version: nothing is overwritten and `current` carries
+               the server's value, version, author and time so the tablet can offer keep mine / keep theirs;
+- rejected   — invalid or not allowed: a problem object; the payload stays in sync_mutations with it.
+A rejected or conflicting mutation never blocks the others.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import DomainError, translate_messages
+from ..extensions import db
+from ..models import Inspection, SyncMutation, User
+from ..schemas.common import StrictSchema
+from . import answers, findings, review
+from .changes import record_change
+from .mutations import Applied, Conflict, Context, Rejected
+
+HANDLERS = {
+    "answer.set": answers.set_answer,
+    "answer.clear": answers.clear_answer,
+    "finding.create": findings.create_finding,
+    "finding.update": findings.update_finding,
+    "finding.delete": findings.delete_finding,
+    "section.submit": review.submit_section,
+}
+
+
+class MutationSchema(StrictSchema):
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(sorted(HANDLERS)))
+    inspection_id = fields.UUID(required=True)
+    base_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2**31))
+    payload = fields.Dict(required=True)
+    client_time = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
+
+
+def apply_batch(*, user: User, device_id: str, mutations: list) -> list[dict]:
+    """Apply mutations in order; one result each. Flushes; the caller commits once."""
+    touched: dict[uuid.UUID, Inspection] = {}
+    results = [_apply_one(user, device_id, raw, touched) for raw in mutations]
+    for inspection in touched.values():
+        review.after_answers_changed(inspection)
+    return results
+
+
+def _apply_one(user: User, device_id: str, raw, touched: dict) -> dict:
+    try:
+        mutation = MutationSchema().load(raw)
+    except ma.ValidationError as exc:
+        return _reject_malformed(user, device_id, raw, exc)
+    stored = db.session.get(SyncMutation, mutation["id"])
+    if stored is not None:
+        return _duplicate(stored)
+    for attempt in range(2):
+        savepoint = db.session.begin_nested()
+        try:
+            inspection, applied = _run(user, mutation)
+            result = {"id": str(mutation["id"]), "status": "applied", "version": applied.version, **applied.extra}
+            _log(user, device_id, mutation, "applied", result)
+            savepoint.commit()
+        except Conflict as exc:
+            savepoint.rollback()
+            result = {"id": str(mutation["id"]), "status": "conflict", "current": exc.current}
+            return _store_outcome(user, device_id, mutation, "conflict", result)
+        except (Rejected, DomainError) as exc:
+            savepoint.rollback()
+            problem = exc.problem if isinstance(exc, Rejected) else _problem_of(exc)
+            result = {"id": str(mutation["id"]), "status": "rejected", "problem": problem}
+            return _store_outcome(user, device_id, mutation, "rejected", result, problem)
+        except IntegrityError:
+            # A concurrent request wrote first: the same mutation (→ duplicate) or the same new entity (→ the
+            # retry sees it and reports a conflict).
+            savepoint.rollback()
+            stored = db.session.get(SyncMutation, mutation["id"])
+            if stored is not None:
+                return _duplicate(stored)
+            if attempt:
+                raise
+            continue
+        touched[inspection.id] = inspection
+        for entity_type, entity_id in applied.changes:
+            record_change(inspection.id, entity_type, entity_id)
+        return result
+    raise AssertionError("unreachable")
+
+
+def _run(user: User, mutation: dict) -> tuple[Inspection, Applied]:
+    from .. import access
+
+    inspection = access.require_inspection(user, db.session.get(Inspection, mutation["inspection_id"]))
+    context = Context(user=user, inspection=inspection, mutation_id=mutation["id"],
+                      base_version=mutation["base_version"], payload=mutation["payload"],
+                      client_time=mutation["client_time"])
+    return inspection, HANDLERS[mutation["type"]](context)
+
+
+def _log(user, device_id, mutation, outcome, result, problem=None) -> None:
+    db.session.add(SyncMutation(
+        id=mutation["id"], device_id=device_id, user_id=user.id, inspection_id=mutation["inspection_id"],
+        type=mutation["type"], base_version=mutation["base_version"], payload=mutation["payload"],
+        client_time=mutation["client_time"], outcome=outcome, result=result, problem=problem,
+    ))
+    db.session.flush()
+
+
+def _store_outcome(user, device_id, mutation, outcome, result, problem=None) -> dict:
+    """Keep a conflict or rejection (and the payload) so a retry gets the same answer."""
+    savepoint = db.session.begin_nested()
+    try:
+        if mutation["inspection_id"] is None or db.session.get(Inspection, mutation["inspection_id"]) is None:
+            mutation = {**mutation, "inspection_id": None}
+        _log(user, device_id, mutation, outcome, result, problem)
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        stored = db.session.get(SyncMutation, mutation["id"])
+        if stored is not None:
+            return _duplicate(stored)
+        raise
+    return result
+
+
+def _duplicate(stored: SyncMutation) -> dict:
+    return {**stored.result, "status": "duplicate", "original_status": stored.outcome}
+
+
+def _reject_malformed(user: User, device_id: str, raw, error: ma.ValidationError) -> dict:
+    """A mutation whose envelope is broken still gets a result, and what was sent is kept."""
+    raw_id = raw.get("id") if isinstance(raw, dict) else None
+    try:
+        mutation_id = uuid.UUID(str(raw_id))
+    except ValueError:
+        mutation_id = None
+    problem = {"type": "/problems/mutation-rejected", "title": "Thay đổi không được chấp nhận", "status": 422,
+               "detail": "Thay đổi không đúng định dạng (malformed mutation).",
+               "errors": translate_messages(error.messages)}
+    result = {"id": str(mutation_id) if mutation_id else raw_id, "status": "rejected", "problem": problem}
+    if mutation_id is not None and db.session.get(SyncMutation, mutation_id) is not None:
+        return _duplicate(db.session.get(SyncMutation, mutation_id))
+    kept = {"id": mutation_id or uuid.uuid4(), "type": str(raw.get("type", "?"))[:32] if isinstance(raw, dict) else "?",
+            "inspection_id": None, "base_version": None, "payload": raw if isinstance(raw, dict) else {"raw": raw},
+            "client_time": None}
+    return _store_outcome(user, device_id, kept, "rejected", result, problem)
+
+
+def _problem_of(error: DomainError) -> dict:
+    problem = {"type": f"/problems/{error.slug or 'mutation-rejected'}",
+               "title": error.title or "Thay đổi không được chấp nhận", "status": error.status, "detail": error.detail}
+    if error.errors:
+        problem["errors"] = error.errors
+    return problem

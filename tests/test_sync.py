@@ -1,0 +1,237 @@
+"""Batch sync, the change feed, bundles and review, through the API against a real database."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from audit_api.extensions import db
+from audit_api.models import Answer, AnswerRevision, ChangeLogEntry, Finding, Inspection, SyncMutation
+from audit_api.services.demo import SECTION_ASSIGNEES, demo_id
+
+VAN_LANG = demo_id("insp-vanlang-2024")  # tthc-2018; A–C kiemtra1 (deputy), D–F kiemtra2, G–H thuky
+TAN_THANH_2024 = demo_id("unit:LSN-X-TANTHANH-2024")
+
+
+def mutation(kind: str, payload: dict, *, base: int | None = None, inspection=VAN_LANG, id=None) -> dict:
+    return {"id": str(id or uuid.uuid4()), "type": kind, "inspection_id": str(inspection), "base_version": base,
+            "payload": payload, "client_time": "2024-06-24T09:30:00+07:00"}
+
+
+def answer(code: str, value, *, base=None, unit=None, **extra) -> dict:
+    payload = {"item_code": code, "value": value, **extra}
+    if unit:
+        payload["unit_id"] = str(unit)
+    return mutation("answer.set", payload, base=base)
+
+
+@pytest.fixture
+def sync(client, headers_for):
+    def post(username: str, *mutations, device: str = "tablet-1"):
+        response = client.post("/api/v1/sync", headers=headers_for(username),
+                               json={"device_id": device, "mutations": list(mutations)})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+    return post
+
+
+def stored(code: str, unit=None) -> Answer | None:
+    inspection = db.session.get(Inspection, VAN_LANG)
+    return db.session.scalar(sa.select(Answer).filter_by(inspection_id=VAN_LANG, item_code=code,
+                                                         unit_id=unit or inspection.host_unit_id))
+
+
+def test_an_answer_is_applied_as_version_1_with_a_revision(sync):
+    m = answer("D3", 93, note="Sổ theo dõi hồ sơ", period={"from": "2024-01-01", "to": "2024-06-20"},
+               source="information_system")
+    result = sync("kiemtra2", m)["results"][0]
+    assert result["status"] == "applied" and result["version"] == 1
+    row = stored("D3")
+    assert (row.value, row.version, row.note, row.source) == (93, 1, "Sổ theo dõi hồ sơ", "information_system")
+    assert str(row.period_from) == "2024-01-01" and row.client_time.isoformat() == "2024-06-24T02:30:00+00:00"
+    revision = db.session.scalar(sa.select(AnswerRevision).filter_by(answer_id=row.id))
+    assert revision.version == 1 and str(revision.mutation_id) == m["id"]
+
+
+def test_a_retried_mutation_is_a_duplicate_and_changes_nothing(sync):
+    m = answer("D3", 93)
+    first = sync("kiemtra2", m)["results"][0]
+    again = sync("kiemtra2", m, device="tablet-1")["results"][0]
+    assert again["status"] == "duplicate" and again["original_status"] == "applied"
+    assert again["version"] == first["version"] == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AnswerRevision)
+                             .join(Answer).where(Answer.item_code == "D3", Answer.inspection_id == VAN_LANG)) == 1
+
+
+def test_an_edit_on_a_stale_base_is_a_conflict_and_overwrites_nothing(sync):
+    sync("kiemtra2", answer("D3", 93))
+    second_tablet = sync("kiemtra1", answer("D3", 90), device="tablet-2")["results"][0]  # also created offline
+    assert second_tablet["status"] == "conflict"
+    current = second_tablet["current"]
+    assert current["value"] == 93 and current["version"] == 1 and current["author"]["full_name"] == "Hoàng Văn Nam"
+    assert stored("D3").value == 93
+    keep_mine = sync("kiemtra1", answer("D3", 90, base=1), device="tablet-2")["results"][0]
+    assert keep_mine["status"] == "applied" and keep_mine["version"] == 2 and stored("D3").value == 90
+
+
+def test_invalid_values_are_rejected_kept_and_do_not_block_the_batch(sync):
+    bad = answer("H2", {"numerator": 18, "denominator": 17})
+    good = answer("D3", 93)
+    results = sync("kiemtra1", bad, good)["results"]
+    assert [r["status"] for r in results] == ["rejected", "applied"]
+    problem = results[0]["problem"]
+    assert problem["status"] == 422 and "Tử số (18) không được lớn hơn mẫu số (17)" in problem["detail"]
+    kept = db.session.get(SyncMutation, uuid.UUID(bad["id"]))
+    assert kept.outcome == "rejected" and kept.payload == bad["payload"] and kept.problem["status"] == 422
+
+
+@pytest.mark.parametrize(("username", "payload", "status", "words"), [
+    ("kiemtra2", {"item_code": "Z99", "value": 1}, 422, "không có mục Z99"),
+    ("kiemtra2", {"item_code": "D3", "value": -1}, 422, "lớn hơn hoặc bằng 0"),
+    ("kiemtra2", {"item_code": "D3", "value": 1, "unit_id": str(demo_id("unit:TNG-X-1"))}, 422, "không thuộc"),
+    ("kiemtra2", {"item_code": "A5", "value": "yes"}, 403, "thành viên khác"),
+    ("kiemtra2", {"item_code": "D3", "value": 1, "colour": "red"}, 422, "không hợp lệ"),
+    ("kiemtra-tng", {"item_code": "D3", "value": 1}, 404, "Không tìm thấy"),
+])
+def test_mutations_that_may_not_apply_are_rejected_with_a_problem(sync, username, payload, status, words):
+    result = sync(username, mutation("answer.set", payload))["results"][0]
+    assert result["status"] == "rejected" and result["problem"]["status"] == status
+    assert words in result["problem"]["detail"] or words in str(result["problem"].get("errors"))
+
+
+def test_a_malformed_mutation_gets_a_result_and_is_kept(sync):
+    results = sync("kiemtra2", {"type": "answer.set", "payload": {"item_code": "D3"}}, answer("D3", 5))["results"]
+    assert results[0]["status"] == "rejected" and "id" in results[0]["problem"]["errors"]
+    assert results[1]["status"] == "applied"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncMutation)
+                             .where(SyncMutation.outcome == "rejected", SyncMutation.type == "answer.set")) >= 1
+
+
+def test_a_batch_over_the_cap_is_413_and_applies_nothing(client, app, headers_for):
+    cap = app.config["SYNC_BATCH_MAX"]
+    mutations = [answer("D3", n) for n in range(cap + 1)]
+    response = client.post("/api/v1/sync", headers=headers_for("kiemtra2"),
+                           json={"device_id": "t", "mutations": mutations})
+    assert response.status_code == 413 and response.mimetype == "application/problem+json"
+    assert str(cap) in response.get_json()["detail"]
+    assert stored("D3") is None
+
+
+def test_answers_may_concern_a_sub_unit(sync):
+    result = sync("kiemtra1", answer("B2", "no", unit=TAN_THANH_2024))["results"][0]
+    assert result["status"] == "applied"
+    assert stored("B2", TAN_THANH_2024).value == "no" and stored("B2") is None
+
+
+def test_clearing_an_answer_keeps_its_history(sync):
+    sync("kiemtra2", answer("D3", 93))
+    cleared = sync("kiemtra2", mutation("answer.clear", {"item_code": "D3"}, base=1))["results"][0]
+    assert cleared["status"] == "applied" and cleared["version"] == 2
+    row = stored("D3")
+    assert row.value is None and [r.value for r in row.revisions] == [93, None]
+
+
+def test_manual_findings_are_created_edited_with_versions_and_dropped_not_erased(sync):
+    finding_id = str(uuid.uuid4())
+    create = mutation("finding.create", {"id": finding_id, "text": "Sổ theo dõi hồ sơ ghi chép không đầy đủ.",
+                                         "section_code": "D"})
+    assert sync("kiemtra2", create)["results"][0]["status"] == "applied"
+    stale = sync("kiemtra2", mutation("finding.update", {"finding_id": finding_id, "text": "x"}, base=0))
+    assert stale["results"][0]["status"] == "conflict"
+    edit = sync("kiemtra2", mutation("finding.update", {"finding_id": finding_id, "text": "Sổ ghi chép thiếu."},
+                                     base=1))
+    assert edit["results"][0]["version"] == 2
+    drop = sync("kiemtra2", mutation("finding.delete", {"finding_id": finding_id, "reason": "Trùng với D6"}, base=2))
+    assert drop["results"][0]["status"] == "applied"
+    finding = db.session.get(Finding, uuid.UUID(finding_id))
+    assert (finding.status, finding.drop_reason, finding.text) == ("dropped", "Trùng với D6", "Sổ ghi chép thiếu.")
+
+
+def test_review_returns_a_section_with_a_comment_the_author_sees_after_the_next_sync(client, sync, headers_for):
+    sync("kiemtra2", answer("D3", 93))
+    cursor = sync("kiemtra2", mutation("section.submit", {"section_code": "D"}))["cursor"]
+    locked = sync("kiemtra2", answer("D3", 94, base=1))["results"][0]
+    assert locked["status"] == "rejected" and locked["problem"]["status"] == 403
+    returned = client.post(f"/api/v1/inspections/{VAN_LANG}/sections/D/review", headers=headers_for("truongdoan"),
+                           json={"decision": "return", "comment": "Bổ sung số liệu hồ sơ quá hạn cấp xã."})
+    assert returned.status_code == 200 and returned.get_json()["status"] == "returned"
+    feed = client.get(f"/api/v1/sync/changes?cursor={cursor}", headers=headers_for("kiemtra2")).get_json()
+    section = next(c["data"] for c in feed["changes"] if c["entity_type"] == "section")
+    assert section["status"] == "returned" and section["review_comment"].startswith("Bổ sung số liệu")
+    assert sync("kiemtra2", answer("D3", 94, base=1))["results"][0]["status"] == "applied"
+
+
+def test_returning_needs_a_comment_and_only_reviewers_review(client, sync, headers_for):
+    sync("kiemtra2", mutation("section.submit", {"section_code": "D"}))
+    url = f"/api/v1/inspections/{VAN_LANG}/sections/D/review"
+    assert client.post(url, headers=headers_for("truongdoan"), json={"decision": "return"}).status_code == 422
+    assert client.post(url, headers=headers_for("kiemtra2"), json={"decision": "approve"}).status_code == 403
+
+
+def test_an_approved_inspection_is_read_only_until_the_lead_reopens_it(client, sync, headers_for):
+    lead = headers_for("truongdoan")
+    for code, owner in SECTION_ASSIGNEES.items():
+        assert sync(owner, mutation("section.submit", {"section_code": code}))["results"][0]["status"] == "applied"
+    assert db.session.get(Inspection, VAN_LANG).status == "submitted"
+    assert client.post(f"/api/v1/inspections/{VAN_LANG}/approve", headers=lead).get_json()["status"] == "approved"
+    refused = sync("kiemtra2", answer("D3", 1))["results"][0]
+    assert refused["status"] == "rejected" and refused["problem"]["status"] == 403
+    assert client.post(f"/api/v1/inspections/{VAN_LANG}/reopen", headers=lead).get_json()["status"] == "in_progress"
+    assert sync("kiemtra2", answer("D3", 1))["results"][0]["status"] == "applied"
+
+
+def test_the_change_feed_pages_and_never_repeats_what_was_seen(client, sync, headers_for):
+    start = sync("kiemtra2", answer("D1", 100))["cursor"]
+    sync("kiemtra2", answer("D3", 93), answer("D5", 0))
+    headers = headers_for("kiemtra2")
+    first = client.get(f"/api/v1/sync/changes?cursor={start}&limit=1", headers=headers).get_json()
+    assert len(first["changes"]) == 1 and first["has_more"] is True
+    rest = client.get(f"/api/v1/sync/changes?cursor={first['cursor']}", headers=headers).get_json()
+    seen = [c["data"]["item_code"] for c in first["changes"] + rest["changes"] if c["entity_type"] == "answer"]
+    assert sorted(seen) == ["D3", "D5"]
+    after = client.get(f"/api/v1/sync/changes?cursor={rest['cursor']}", headers=headers).get_json()
+    assert after["changes"] == [] and after["has_more"] is False and int(after["cursor"]) >= int(rest["cursor"])
+
+
+def test_the_feed_shows_only_what_the_caller_may_see(client, sync, headers_for):
+    start = sync("kiemtra2", answer("D1", 100))["cursor"]
+    sync("kiemtra2", answer("D3", 93))
+    outsider = client.get(f"/api/v1/sync/changes?cursor={int(start) - 1}", headers=headers_for("kiemtra-tng"))
+    assert all(c["inspection_id"] != str(VAN_LANG) for c in outsider.get_json()["changes"])
+
+
+def test_change_log_rows_are_written_once_per_entity_per_commit(sync):
+    before = db.session.scalar(sa.select(sa.func.max(ChangeLogEntry.seq))) or 0
+    d3 = answer("D3", 1)
+    sync("kiemtra2", d3, answer("D3", 2, base=1), answer("D3", 3, base=2))
+    rows = db.session.scalars(sa.select(ChangeLogEntry).where(ChangeLogEntry.seq > before,
+                                                              ChangeLogEntry.entity_type == "answer")).all()
+    assert len(rows) == 1
+
+
+def test_bundle_has_everything_offline_work_needs_with_an_etag(client, sync, headers_for):
+    sync("kiemtra2", answer("D3", 93))
+    headers = headers_for("kiemtra2")
+    response = client.get(f"/api/v1/inspections/{VAN_LANG}/bundle", headers=headers)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["inspection"]["checklist"]["key"] == "tthc-2018"
+    assert {u["role"] for u in body["units"]} == {"host", "sub_unit"} and len(body["units"]) == 3
+    assert any(a["item_code"] == "D3" and a["version"] == 1 for a in body["answers"])
+    assert {s["section_code"] for s in body["sections"]} == set("ABCDEFGH")
+    assert int(body["cursor"]) > 0 and "carried_actions" in body and "photos" in body
+    etag = response.headers["ETag"]
+    assert client.get(f"/api/v1/inspections/{VAN_LANG}/bundle", headers={**headers, "If-None-Match": etag}) \
+        .status_code == 304
+    sync("kiemtra2", answer("D3", 94, base=1))
+    changed = client.get(f"/api/v1/inspections/{VAN_LANG}/bundle", headers={**headers, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_unit_accounts_cannot_sync(client, headers_for):
+    response = client.post("/api/v1/sync", headers=headers_for("dv-vanlang"),
+                           json={"device_id": "x", "mutations": [answer("D3", 1)]})
+    assert response.status_code == 403
