@@ -8,8 +8,9 @@ do this, 404 the object belongs to someone the caller may not see.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
@@ -63,7 +64,7 @@ class Case:
     expected: dict[str, tuple[int, int]]
     body: Callable[[str, str], dict] | None = None  # (ownership, role) → JSON
     credential: str = "access"  # or "refresh", or "none" for public routes
-    extra: dict = field(default_factory=dict)
+    setup: Callable[[], None] | None = None  # puts the own and other objects in the state the route acts on
 
 
 def same(url: str) -> Callable[[str], str]:
@@ -108,6 +109,26 @@ def inspection_body(ownership: str, _role: str) -> dict:
 
 def assignments_body(_ownership: str, _role: str) -> dict:
     return {"assignments": [{"section_code": "A", "user_id": str(user_id("kiemtra1"))}]}
+
+
+def sync_body(ownership: str, _role: str) -> dict:
+    inspection = OWN_INSPECTION if ownership == "own" else other("inspection")
+    return {"device_id": "matrix", "mutations": [{"id": str(uuid.uuid4()), "type": "answer.set",
+                                                  "inspection_id": str(inspection), "base_version": None,
+                                                  "payload": {"item_code": "D3", "value": 1}}]}
+
+
+def put_both_inspections(status: str, section_status: str):
+    def setup() -> None:
+        from audit_api.models import Inspection
+
+        for inspection in (db.session.get(Inspection, OWN_INSPECTION), db.session.get(Inspection, other("inspection"))):
+            inspection.status = status
+            for assignment in inspection.assignments:
+                assignment.status = section_status
+        db.session.commit()
+
+    return setup
 
 
 OWN_TEAM_URL = lambda: f"/api/v1/teams/{demo_id('team-2024')}"  # noqa: E731
@@ -179,6 +200,31 @@ CASES: dict[str, Case] = {
         {"admin": (200, 404), "lead": (200, 404), "secretary": (403, 404), "inspector": (403, 404),
          "unit": (403, 403)},
         body=assignments_body),
+    "inspections.get_bundle": Case("GET", by_owner(lambda: f"/api/v1/inspections/{OWN_INSPECTION}/bundle",
+                                                   lambda: f"/api/v1/inspections/{other('inspection')}/bundle"),
+                                   expect(STAFF, 200, other_status=404)),
+    # reviewing is the team's work: its lead, deputy and secretary; admins administer but do not review
+    "inspections.review_section": Case(
+        "POST", by_owner(lambda: f"/api/v1/inspections/{OWN_INSPECTION}/sections/A/review",
+                         lambda: f"/api/v1/inspections/{other('inspection')}/sections/A/review"),
+        {"admin": (403, 404), "lead": (200, 404), "secretary": (200, 404), "inspector": (403, 404),
+         "unit": (403, 403)},
+        body=lambda _o, _r: {"decision": "approve"}, setup=put_both_inspections("in_progress", "submitted")),
+    "inspections.approve": Case(
+        "POST", by_owner(lambda: f"/api/v1/inspections/{OWN_INSPECTION}/approve",
+                         lambda: f"/api/v1/inspections/{other('inspection')}/approve"),
+        {"admin": (403, 404), "lead": (200, 404), "secretary": (403, 404), "inspector": (403, 404),
+         "unit": (403, 403)},
+        setup=put_both_inspections("submitted", "submitted")),
+    "inspections.reopen": Case(
+        "POST", by_owner(lambda: f"/api/v1/inspections/{OWN_INSPECTION}/reopen",
+                         lambda: f"/api/v1/inspections/{other('inspection')}/reopen"),
+        {"admin": (403, 404), "lead": (200, 404), "secretary": (403, 404), "inspector": (403, 404),
+         "unit": (403, 403)},
+        setup=put_both_inspections("approved", "approved")),
+    # a batch always answers 200: a mutation on someone else's inspection is rejected inside (404)
+    "sync.sync": Case("POST", same("/api/v1/sync"), expect(STAFF, 200), body=sync_body),
+    "sync.changes": Case("GET", same("/api/v1/sync/changes"), expect(STAFF, 200)),
 }
 
 
@@ -210,6 +256,8 @@ def test_a_route_without_a_policy_is_refused_not_served(tmp_path):
 
 
 def _call(client, case: Case, ownership: str, role: str | None):
+    if case.setup:
+        case.setup()
     user = db.session.scalar(sa.select(User).filter_by(username=ROLES[role])) if role else None
     headers = {}
     if user is not None and case.credential != "none":
