@@ -48,6 +48,8 @@ class Finding(db.Model):
     status: Mapped[str] = mapped_column(str_enum("finding_status", *FINDING_STATUSES), default="draft")
     drop_reason: Mapped[str | None] = mapped_column(sa.Text)
     is_answer_changed_since_edit: Mapped[bool] = mapped_column(default=False)
+    # the rule fired but a figure its wording needs is unanswered: "[chưa có số liệu]" stands in the text
+    is_incomplete: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("findings.id"))
     sort_order: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)

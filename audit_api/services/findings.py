@@ -54,7 +54,8 @@ def current_state(finding: Finding) -> dict:
         "text": finding.text, "generated_text": finding.generated_text, "status": finding.status,
         "drop_reason": finding.drop_reason, "cause_subjective": finding.cause_subjective,
         "cause_objective": finding.cause_objective, "severity": finding.severity,
-        "answer_changed_since_edit": finding.is_answer_changed_since_edit, "version": finding.version,
+        "answer_changed_since_edit": finding.is_answer_changed_since_edit, "incomplete": finding.is_incomplete,
+        "version": finding.version,
         "author": author(finding.created_by), "updated_at": finding.updated_at.isoformat(),
     }
 

@@ -64,9 +64,16 @@ def submit_section(ctx: Context) -> Applied:
 
 
 def after_answers_changed(inspection: Inspection) -> None:
-    """Regenerate findings and move the inspection's status along after a batch touched it."""
+    """Regenerate findings and move the inspection's status along after a batch touched it.
+
+    The inspection row is locked first, so two batches on one inspection regenerate one after the other
+    (never both inserting the same rule finding); sync.apply_batch visits inspections in id order, so two
+    batches touching the same inspections cannot deadlock."""
     from .rules import regenerate
 
+    db.session.execute(sa.select(Inspection.id).where(Inspection.id == inspection.id).with_for_update())
+    if inspection.status in ("minutes_issued", "closed"):  # issued documents never change
+        return
     regenerate(inspection)
     _refresh_status(inspection)
 

@@ -263,6 +263,7 @@ class _Reconciler:
             id=uuid.uuid4(), inspection_id=self.inspection.id, unit_id=draft.unit_id, kind=draft.kind, origin="rule",
             item_code=draft.item_code, section_code=draft.section_code, rule_key=draft.rule_key, text=draft.text,
             generated_text=draft.text, severity=draft.severity, status="draft", sort_order=draft.sort_order,
+            is_incomplete=draft.incomplete,
         )
         db.session.add(finding)
         record_change(finding.inspection_id, "finding", finding.id)
@@ -281,6 +282,8 @@ class _Reconciler:
         when the figures under it changed; a dropped finding only learns the new generated text."""
         untouched, flagged = _untouched(finding), False
         changed = self.relink(finding, draft.answer_ids) or finding.generated_text != draft.text
+        if finding.is_incomplete != draft.incomplete:
+            finding.is_incomplete, changed = draft.incomplete, True
         if untouched:
             finding.text = draft.text
         elif finding.status != "dropped" and finding.generated_text != draft.text:

@@ -49,8 +49,8 @@ def apply_batch(*, user: User, device_id: str, mutations: list) -> list[dict]:
     """Apply mutations in order; one result each. Flushes; the caller commits once."""
     touched: dict[uuid.UUID, Inspection] = {}
     results = [_apply_one(user, device_id, raw, touched) for raw in mutations]
-    for inspection in touched.values():
-        review.after_answers_changed(inspection)
+    for inspection_id in sorted(touched):  # id order: concurrent batches take inspection locks alike
+        review.after_answers_changed(touched[inspection_id])
     return results
 
 
