@@ -235,3 +235,29 @@ def test_unit_accounts_cannot_sync(client, headers_for):
     response = client.post("/api/v1/sync", headers=headers_for("dv-vanlang"),
                            json={"device_id": "x", "mutations": [answer("D3", 1)]})
     assert response.status_code == 403
+
+
+def test_the_van_lang_figures_entered_on_tablets_produce_the_worked_example(client, sync, headers_for):
+    """DOMAIN.md §3.11 end to end: seed 001's figures sent as sync batches, findings read from the bundle."""
+    bac_viet = demo_id("unit:LSN-X-BACVIET")
+    sync("kiemtra1", answer("B2", "no", unit=TAN_THANH_2024), answer("B2", "no", unit=bac_viet),
+         answer("C11", {"numerator": 85, "denominator": 320}))
+    sync("kiemtra2", answer("D3", 93), answer("D6", {"numerator": 6118, "denominator": 6118}), answer("D13", 14),
+         answer("E3", "no"), answer("F6", {"numerator": 12, "denominator": 6118}))
+    sync("thuky", answer("H2", {"numerator": 15, "denominator": 17}))
+    body = client.get(f"/api/v1/inspections/{VAN_LANG}/bundle", headers=headers_for("truongdoan")).get_json()
+    findings = {(f["kind"], f["item_code"], f["unit_id"]): f for f in body["findings"]}
+    host = str(db.session.get(Inspection, VAN_LANG).host_unit_id)
+    texts = {key: f["text"] for key, f in findings.items()}
+    assert texts[("finding", "H2", host)] == \
+        "Còn 02/17 nhiệm vụ được UBND tỉnh, Chủ tịch UBND tỉnh giao chưa hoàn thành đúng hạn."
+    assert texts[("finding", "D3", host)].endswith("còn nhiều (93 hồ sơ).")
+    assert texts[("finding", "E3", host)] == "Việc khai thác hồ sơ đã được số hóa để tái sử dụng chưa đảm bảo."
+    assert "bưu chính công ích" in texts[("finding", "F6", host)]
+    assert texts[("finding", "C11", host)] == "Còn 85 cán bộ, công chức cấp xã chưa đạt chuẩn theo quy định."
+    assert "xã Tân Thanh" in texts[("finding", "B2", str(TAN_THANH_2024))]
+    assert "xã Bắc Việt" in texts[("finding", "B2", str(bac_viet))]
+    assert texts[("strength", "D6", host)].startswith("100% hồ sơ TTHC")
+    assert "14 thủ tục hành chính" in texts[("strength", "D13", host)]
+    d3 = findings[("finding", "D3", host)]["id"]
+    assert len([r for r in body["recommendations"] if r["finding_id"] == d3]) == 2  # D3 and the apology letter
