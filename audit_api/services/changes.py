@@ -33,11 +33,11 @@ def _flush_pending(session: Session) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK_KEY})
-    session.add_all(
-        ChangeLogEntry(inspection_id=inspection_id, entity_type=entity_type, entity_id=entity_id, deleted=deleted)
+    # Core executemany: the ORM would insert one row at a time to read back each generated seq.
+    session.execute(sa.insert(ChangeLogEntry), [
+        {"inspection_id": inspection_id, "entity_type": entity_type, "entity_id": entity_id, "deleted": deleted}
         for (inspection_id, entity_type, entity_id), deleted in pending.items()
-    )
-    session.flush()
+    ])
 
 
 @event.listens_for(Session, "before_commit")

@@ -352,6 +352,10 @@ class _Reconciler:
             db.session.execute(sa.insert(finding_answers), self.link_adds)
 
 
+# Sync's fast path evaluates visibility on the answers of a batch as it applies them.
+Evaluation = _Evaluation
+
+
 def is_visible(inspection: Inspection, item: dict, unit_id: uuid.UUID) -> bool:
     """Is the item asked of this unit now (its visible_if holds on the unit's answers)? The sync API
     refuses answers to hidden items; this reads only the answers the condition names."""

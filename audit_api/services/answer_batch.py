@@ -1,0 +1,257 @@
+"""The fast path for runs of answer mutations: validate in memory, read once, write in bulk.
+
+A 200-answer batch through the per-mutation path costs ~1,750 statements (savepoint, row lock, flushes and
+a log insert per answer). Here a run of answer.set/answer.clear mutations costs a handful: one locked read
+of the inspection's answers, then one executemany per table. The outcomes are the same as the per-mutation
+path (sync.py) — applied, conflict, rejected — and mutations in the run see each other's effects in order.
+If the bulk write loses a race (a concurrent batch inserted the same new answer or the same mutation id),
+the savepoint is rolled back and the caller replays the run through the per-mutation path.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import marshmallow as ma
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..answer_values import InvalidValue
+from ..answer_values import validate as validate_value
+from ..errors import DomainError, translate_messages
+from ..extensions import db
+from ..models import Answer, AnswerRevision, Inspection, SyncMutation, User
+from ..models.common import utcnow
+from . import rules
+from .answers import ClearPayload, SetPayload
+
+ANSWER_TYPES = ("answer.set", "answer.clear")
+SET_PAYLOAD, CLEAR_PAYLOAD = SetPayload(), ClearPayload()
+
+
+def _problem(status: int, detail: str, errors: dict | None = None) -> dict:
+    problem = {"type": "/problems/mutation-rejected", "title": "Thay đổi không được chấp nhận", "status": status,
+               "detail": detail}
+    if errors:
+        problem["errors"] = errors
+    return problem
+
+
+@dataclass
+class _Inspection:
+    """One inspection of the run: who may write which section, and its answers as they stand mid-run."""
+
+    model: Inspection
+    items: dict[str, tuple[dict, str]]
+    units: dict
+    answers: dict  # (item_code, unit_id) → current row (dict), updated as the run applies
+    evaluation: object
+    section_problems: dict[str, dict | None] = field(default_factory=dict)
+
+
+def _open(user: User, inspection_id, cache: dict) -> _Inspection | dict:
+    """The inspection's state for this run, or the problem that rejects its mutations."""
+    from .. import access
+
+    if inspection_id in cache:
+        return cache[inspection_id]
+    try:
+        inspection = access.require_inspection(user, db.session.get(Inspection, inspection_id))
+    except DomainError as exc:
+        cache[inspection_id] = _problem(exc.status, exc.detail)
+        return cache[inspection_id]
+    columns = [Answer.id, Answer.item_code, Answer.unit_id, Answer.value, Answer.note, Answer.source,
+               Answer.period_from, Answer.period_to, Answer.version, Answer.author_id, Answer.client_time,
+               Answer.updated_at]
+    rows = db.session.execute(sa.select(*columns).where(Answer.inspection_id == inspection.id)
+                              .order_by(Answer.id).with_for_update()).mappings().all()
+    answers = {(row["item_code"], row["unit_id"]): dict(row) for row in rows}
+    sections = inspection.checklist_version.definition["sections"]
+    state = _Inspection(
+        model=inspection,
+        items={item["code"]: (item, section["code"]) for section in sections for item in section["items"]},
+        units={unit.id: unit for unit in [inspection.host_unit, *inspection.sub_units]},
+        answers=answers,
+        evaluation=rules.Evaluation(inspection, [SimpleNamespace(**row) for row in answers.values()]),
+    )
+    cache[inspection_id] = state
+    return state
+
+
+def _section_problem(user: User, state: _Inspection, section: str) -> dict | None:
+    from .. import access
+
+    if section not in state.section_problems:
+        try:
+            access.require_section_write(user, state.model, section)
+            state.section_problems[section] = None
+        except DomainError as exc:
+            state.section_problems[section] = _problem(exc.status, exc.detail)
+    return state.section_problems[section]
+
+
+class _Refusal(Exception):
+    def __init__(self, problem: dict):
+        self.problem = problem
+
+
+def _target(user: User, state: _Inspection, data: dict):
+    found = state.items.get(data["item_code"])
+    if found is None:
+        raise _Refusal(_problem(422, f"Danh mục {state.model.checklist_version.key} không có mục "
+                                     f"{data['item_code']}.", {"item_code": ["Không có trong danh mục."]}))
+    item, section = found
+    unit = state.units.get(data["unit_id"] or state.model.host_unit_id)
+    if unit is None:
+        raise _Refusal(_problem(422, "Đơn vị không thuộc cuộc kiểm tra này.", {"unit_id": ["Không thuộc."]}))
+    if unit.unit_type not in item["applies_to"]:
+        raise _Refusal(_problem(422, f"Mục {item['code']} không áp dụng cho {unit.name}.",
+                                {"item_code": ["Không áp dụng cho loại đơn vị này."]}))
+    problem = _section_problem(user, state, section)
+    if problem:
+        raise _Refusal(problem)
+    return item, unit
+
+
+def _new_values(mutation: dict, item: dict, unit, state: _Inspection) -> dict:
+    if mutation["type"] == "answer.clear":
+        return {"value": None}
+    data = mutation["data"]
+    try:
+        value = validate_value(item, data["value"])
+    except InvalidValue as exc:
+        raise _Refusal(_problem(422, str(exc), {"value": [str(exc)]})) from exc
+    period = data["period"]
+    if period and period["to"] < period["from_"]:
+        raise _Refusal(_problem(422, "Kỳ số liệu: ngày kết thúc trước ngày bắt đầu.", {"period": ["Không hợp lệ."]}))
+    if item.get("visible_if") and not state.evaluation.visible(item, unit):
+        raise _Refusal(_problem(422, f"Mục {item['code']} đang ẩn theo điều kiện hiển thị; không nhận câu trả lời.",
+                                {"item_code": ["Mục đang ẩn."]}))
+    return {"value": value, "note": data["note"], "source": data["source"],
+            "period_from": period["from_"] if period else None, "period_to": period["to"] if period else None}
+
+
+def _current(row: dict | None, item_code: str, unit_id, authors: dict) -> dict:
+    """The conflict report, shaped like answers.current_state."""
+    if row is None:
+        return {"entity": "answer", "item_code": item_code, "unit_id": str(unit_id), "value": None, "version": 0}
+    author_id = row["author_id"]
+    if author_id is not None and author_id not in authors:
+        user = db.session.get(User, author_id)
+        authors[author_id] = {"id": str(author_id), "full_name": user.full_name} if user else None
+    return {"entity": "answer", "id": str(row["id"]), "item_code": item_code, "unit_id": str(unit_id),
+            "value": row["value"], "note": row.get("note"), "source": row.get("source"),
+            "period": {"from": row["period_from"].isoformat(), "to": row["period_to"].isoformat()}
+            if row.get("period_from") and row.get("period_to") else None,
+            "version": row["version"], "author": authors.get(author_id),
+            "client_time": row["client_time"].isoformat() if row.get("client_time") else None,
+            "updated_at": row["updated_at"].isoformat() if row.get("updated_at") else None}
+
+
+class _Writes:
+    """Rows to write at the end of the run, one executemany per table."""
+
+    def __init__(self):
+        self.inserts: dict = {}  # (inspection_id, item_code, unit_id) → answer row, new answers
+        self.updates: dict = {}  # answer id → answer row, existing answers
+        self.revisions: list[dict] = []
+        self.log: list[dict] = []
+        self.touched: dict = {}  # inspection id → Inspection
+        self.changed: list[tuple] = []
+
+
+def apply_run(user: User, device_id: str, mutations: list[dict]) -> tuple[list[dict], dict, list] | None:
+    """Results for a run of loaded answer mutations (none seen before), or None to take the slow path."""
+    cache, authors, writes, results, now = {}, {}, _Writes(), [], utcnow()
+    for mutation in mutations:
+        result = _apply(user, mutation, cache, authors, writes, now)
+        results.append(result)
+        writes.log.append(_log_row(user, device_id, mutation, result))
+    savepoint = db.session.begin_nested()
+    try:
+        _flush(writes)
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        return None
+    db.session.expire_all()  # the ORM must not serve rows this run rewrote underneath it
+    return results, writes.touched, writes.changed
+
+
+def _apply(user, mutation, cache, authors, writes: _Writes, now) -> dict:
+    mutation_id = str(mutation["id"])
+    try:
+        mutation["data"] = (SET_PAYLOAD if mutation["type"] == "answer.set" else CLEAR_PAYLOAD).load(
+            mutation["payload"])
+    except ma.ValidationError as exc:
+        return {"id": mutation_id, "status": "rejected", "problem": _problem(
+            422, "Nội dung thay đổi không hợp lệ; xem 'errors'.", {"payload": translate_messages(exc.messages)})}
+    state = _open(user, mutation["inspection_id"], cache)
+    if isinstance(state, dict):
+        return {"id": mutation_id, "status": "rejected", "problem": state}
+    try:
+        item, unit = _target(user, state, mutation["data"])
+        values = _new_values(mutation, item, unit, state)
+    except _Refusal as refusal:
+        return {"id": mutation_id, "status": "rejected", "problem": refusal.problem}
+    key = (item["code"], unit.id)
+    row = state.answers.get(key)
+    if (mutation["base_version"] or 0) != (row["version"] if row else 0):
+        return {"id": mutation_id, "status": "conflict", "current": _current(row, item["code"], unit.id, authors)}
+    row = _stage(state, key, row, values, user, mutation, writes, now)
+    return {"id": mutation_id, "status": "applied", "version": row["version"], "entity_id": str(row["id"])}
+
+
+def _stage(state: _Inspection, key, row, values, user, mutation, writes: _Writes, now) -> dict:
+    """Apply in memory: the run's later mutations (and visibility) see this version."""
+    is_new = row is None
+    if is_new:
+        row = {"id": uuid.uuid4(), "item_code": key[0], "unit_id": key[1], "version": 0, "value": None,
+               "note": None, "source": None, "period_from": None, "period_to": None, "created_at": now}
+    row.update(values, version=row["version"] + 1, author_id=user.id, client_time=mutation["client_time"],
+               updated_at=now)
+    state.answers[key] = row
+    state.evaluation.answers[key] = SimpleNamespace(**row)
+    insert_key = (state.model.id, *key)
+    if is_new or insert_key in writes.inserts:  # created in this run: still one insert, of its last version
+        writes.inserts[insert_key] = {**row, "inspection_id": state.model.id}
+    else:
+        writes.updates[row["id"]] = {**row, "inspection_id": state.model.id}
+    writes.revisions.append({"answer_id": row["id"], "version": row["version"], "value": row["value"],
+                             "note": row["note"], "period_from": row["period_from"], "period_to": row["period_to"],
+                             "source": row["source"], "author_id": user.id, "client_time": mutation["client_time"],
+                             "mutation_id": mutation["id"], "created_at": now})
+    writes.touched[state.model.id] = state.model
+    writes.changed.append((state.model.id, "answer", row["id"]))
+    return row
+
+
+def _log_row(user: User, device_id: str, mutation: dict, result: dict) -> dict:
+    unknown_inspection = result["status"] == "rejected" and result["problem"]["status"] == 404
+    return {"id": mutation["id"], "device_id": device_id, "user_id": user.id,
+            "inspection_id": None if unknown_inspection else mutation["inspection_id"],
+            "type": mutation["type"], "base_version": mutation["base_version"], "payload": mutation["payload"],
+            "client_time": mutation["client_time"], "outcome": result["status"], "result": result,
+            "problem": result.get("problem"), "received_at": utcnow()}
+
+
+ANSWER_COLUMNS = ("id", "inspection_id", "item_code", "unit_id", "value", "note", "period_from", "period_to",
+                  "source", "version", "author_id", "client_time", "created_at", "updated_at")
+
+
+def _flush(writes: _Writes) -> None:
+    table = Answer.__table__
+    if writes.inserts:
+        db.session.execute(sa.insert(table), [{c: row[c] for c in ANSWER_COLUMNS} for row in writes.inserts.values()])
+    if writes.updates:
+        changed = ("value", "note", "period_from", "period_to", "source", "version", "author_id", "client_time",
+                   "updated_at")
+        statement = sa.update(table).where(table.c.id == sa.bindparam("answer_id")).values(
+            {c: sa.bindparam(c) for c in changed})
+        db.session.execute(statement, [{"answer_id": row["id"], **{c: row[c] for c in changed}}
+                                       for row in writes.updates.values()])
+    if writes.revisions:
+        db.session.execute(sa.insert(AnswerRevision.__table__), writes.revisions)
+    db.session.execute(sa.insert(SyncMutation.__table__), writes.log)
