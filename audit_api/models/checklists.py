@@ -24,9 +24,29 @@ class ChecklistVersion(db.Model):
     regime_valid_from: Mapped[date | None]
     regime_valid_to: Mapped[date | None]
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    definition: Mapped[dict] = mapped_column(JSONType)
+    # Deferred: a definition is ~200 kB of JSON, parsed once per process (see `definition`), not per request.
+    stored_definition: Mapped[dict] = mapped_column("definition", JSONType, deferred=True)
     source_file: Mapped[str] = mapped_column(sa.String(255))
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def definition(self) -> dict:
+        """The normalized definition, from a per-process cache: published versions never change (treat the
+        returned dict as read-only; it is shared)."""
+        if self.id is None:
+            return self.stored_definition
+        key = (self.id, self.sha256)
+        found = _PARSED_DEFINITIONS.get(key)
+        if found is None:
+            found = _PARSED_DEFINITIONS[key] = self.stored_definition
+        return found
+
+    @definition.setter
+    def definition(self, value: dict) -> None:
+        self.stored_definition = value
+
+
+_PARSED_DEFINITIONS: dict[tuple, dict] = {}
 
 
 @event.listens_for(ChecklistVersion, "before_update")

@@ -8,6 +8,12 @@ from marshmallow import fields, validate
 PAGE_SIZE_MAX = 500
 
 
+def no_nul(value: str) -> None:
+    """PostgreSQL text cannot hold NUL; refuse it at the door (422) rather than fail at the database."""
+    if "\x00" in value:
+        raise ma.ValidationError("Chứa ký tự không hợp lệ (NUL).")
+
+
 class StrictSchema(ma.Schema):
     """Request bodies refuse unknown fields (422) rather than silently dropping or storing them."""
 

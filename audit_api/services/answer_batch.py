@@ -24,7 +24,7 @@ from ..errors import DomainError, translate_messages
 from ..extensions import db
 from ..models import Answer, AnswerRevision, Inspection, SyncMutation, User
 from ..models.common import utcnow
-from . import rules
+from . import quick_parse, rules
 from .answers import ClearPayload, SetPayload
 
 ANSWER_TYPES = ("answer.set", "answer.clear")
@@ -176,14 +176,18 @@ def apply_run(user: User, device_id: str, mutations: list[dict]) -> tuple[list[d
     except IntegrityError:
         savepoint.rollback()
         return None
-    db.session.expire_all()  # the ORM must not serve rows this run rewrote underneath it
+    for obj in list(db.session.identity_map.values()):  # the ORM must not serve answers rewritten underneath it
+        if isinstance(obj, Answer):
+            db.session.expire(obj)
     return results, writes.touched, writes.changed
 
 
 def _apply(user, mutation, cache, authors, writes: _Writes, now) -> dict:
     mutation_id = str(mutation["id"])
+    setting = mutation["type"] == "answer.set"
+    quick = (quick_parse.set_payload if setting else quick_parse.clear_payload)(mutation["payload"])
     try:
-        mutation["data"] = (SET_PAYLOAD if mutation["type"] == "answer.set" else CLEAR_PAYLOAD).load(
+        mutation["data"] = quick if quick is not None else (SET_PAYLOAD if setting else CLEAR_PAYLOAD).load(
             mutation["payload"])
     except ma.ValidationError as exc:
         return {"id": mutation_id, "status": "rejected", "problem": _problem(

@@ -11,7 +11,7 @@ from ..answer_values import validate as validate_value
 from ..checklist_format import DATA_SOURCES
 from ..extensions import db
 from ..models import Answer, AnswerRevision, Unit
-from ..schemas.common import StrictSchema
+from ..schemas.common import StrictSchema, no_nul
 from .mutations import Applied, Context, Rejected, author, check_base_version, load_payload
 
 
@@ -24,7 +24,7 @@ class SetPayload(StrictSchema):
     item_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
     unit_id = fields.UUID(load_default=None, allow_none=True)
     value = fields.Raw(required=True, allow_none=False)
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10_000))
+    note = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=10_000), no_nul])
     period = fields.Nested(PeriodSchema, load_default=None, allow_none=True)
     source = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(DATA_SOURCES))
 

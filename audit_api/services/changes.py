@@ -34,7 +34,7 @@ def _flush_pending(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK_KEY})
     # Core executemany: the ORM would insert one row at a time to read back each generated seq.
-    session.execute(sa.insert(ChangeLogEntry), [
+    session.execute(sa.insert(ChangeLogEntry.__table__), [
         {"inspection_id": inspection_id, "entity_type": entity_type, "entity_id": entity_id, "deleted": deleted}
         for (inspection_id, entity_type, entity_id), deleted in pending.items()
     ])

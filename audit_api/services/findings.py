@@ -14,10 +14,11 @@ from ..errors import Forbidden
 from ..extensions import db
 from ..models import Finding
 from ..models.findings import FINDING_KINDS, SEVERITIES
-from ..schemas.common import StrictSchema
+from ..schemas.common import StrictSchema, no_nul
 from .mutations import Applied, Conflict, Context, Rejected, author, check_base_version, load_payload
 
-TEXT = validate.Length(min=1, max=10_000)
+TEXT = [validate.Length(min=1, max=10_000), no_nul]
+LONG_TEXT = [validate.Length(max=10_000), no_nul]
 
 
 class CreatePayload(StrictSchema):
@@ -27,16 +28,16 @@ class CreatePayload(StrictSchema):
     text = fields.String(required=True, validate=TEXT)
     item_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
     section_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-H]$"))
-    cause_subjective = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10_000))
-    cause_objective = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10_000))
+    cause_subjective = fields.String(load_default=None, allow_none=True, validate=LONG_TEXT)
+    cause_objective = fields.String(load_default=None, allow_none=True, validate=LONG_TEXT)
     severity = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SEVERITIES))
 
 
 class UpdatePayload(StrictSchema):
     finding_id = fields.UUID(required=True)
     text = fields.String(validate=TEXT)
-    cause_subjective = fields.String(allow_none=True, validate=validate.Length(max=10_000))
-    cause_objective = fields.String(allow_none=True, validate=validate.Length(max=10_000))
+    cause_subjective = fields.String(allow_none=True, validate=LONG_TEXT)
+    cause_objective = fields.String(allow_none=True, validate=LONG_TEXT)
     severity = fields.String(allow_none=True, validate=validate.OneOf(SEVERITIES))
     status = fields.String(validate=validate.OneOf(("kept",)),
                            metadata={"description": "Giữ hạn chế (kể cả khôi phục hạn chế đã bỏ)"})

@@ -256,25 +256,28 @@ class _Reconciler:
         for finding_id, answer_id in rows:
             self.links.setdefault(finding_id, set()).add(answer_id)
         self.link_adds: list[dict] = []
+        self.new_findings: list[dict] = []
+        self.new_recommendations: list[dict] = []
         self.link_removals: list[tuple[uuid.UUID, uuid.UUID]] = []
 
     def create(self, draft: Draft) -> None:
-        finding = Finding(
-            id=uuid.uuid4(), inspection_id=self.inspection.id, unit_id=draft.unit_id, kind=draft.kind, origin="rule",
-            item_code=draft.item_code, section_code=draft.section_code, rule_key=draft.rule_key, text=draft.text,
-            generated_text=draft.text, severity=draft.severity, status="draft", sort_order=draft.sort_order,
-            is_incomplete=draft.incomplete,
-        )
-        db.session.add(finding)
-        record_change(finding.inspection_id, "finding", finding.id)
+        """A new draft, written with the others in one executemany per table (write_rows)."""
+        finding_id = uuid.uuid4()
+        self.new_findings.append({
+            "id": finding_id, "inspection_id": self.inspection.id, "unit_id": draft.unit_id, "kind": draft.kind,
+            "origin": "rule", "item_code": draft.item_code, "section_code": draft.section_code,
+            "rule_key": draft.rule_key, "text": draft.text, "generated_text": draft.text, "severity": draft.severity,
+            "status": "draft", "sort_order": draft.sort_order, "is_incomplete": draft.incomplete,
+        })
+        record_change(self.inspection.id, "finding", finding_id)
         for order, text in enumerate(draft.recommendations):
-            recommendation = Recommendation(
-                id=uuid.uuid4(), inspection_id=self.inspection.id, finding=finding, responsible_unit_id=draft.unit_id,
-                origin="rule", text=text, sort_order=order,
-            )
-            db.session.add(recommendation)
-            record_change(recommendation.inspection_id, "recommendation", recommendation.id)
-        self.link_adds += [{"finding_id": finding.id, "answer_id": answer_id} for answer_id in draft.answer_ids]
+            recommendation_id = uuid.uuid4()
+            self.new_recommendations.append({
+                "id": recommendation_id, "inspection_id": self.inspection.id, "finding_id": finding_id,
+                "responsible_unit_id": draft.unit_id, "origin": "rule", "text": text, "sort_order": order,
+            })
+            record_change(self.inspection.id, "recommendation", recommendation_id)
+        self.link_adds += [{"finding_id": finding_id, "answer_id": answer_id} for answer_id in draft.answer_ids]
         self.report.created.append(draft.rule_key)
 
     def refresh(self, finding: Finding, draft: Draft) -> None:
@@ -344,7 +347,11 @@ class _Reconciler:
         return current != wanted
 
     def write_links(self) -> None:
-        """finding_answers has no ORM relationship: written after the flush, once the findings exist."""
+        """New findings, their recommendations and the answer links, after the flush (one executemany each)."""
+        if self.new_findings:
+            db.session.execute(sa.insert(Finding.__table__), self.new_findings)
+        if self.new_recommendations:
+            db.session.execute(sa.insert(Recommendation.__table__), self.new_recommendations)
         for finding_id, answer_id in self.link_removals:
             db.session.execute(sa.delete(finding_answers).where(
                 finding_answers.c.finding_id == finding_id, finding_answers.c.answer_id == answer_id))
@@ -354,6 +361,17 @@ class _Reconciler:
 
 # Sync's fast path evaluates visibility on the answers of a batch as it applies them.
 Evaluation = _Evaluation
+
+
+ANSWER_FIELDS = (Answer.id, Answer.item_code, Answer.unit_id, Answer.value, Answer.period_from, Answer.period_to)
+
+
+def answer_rows(inspection_id: uuid.UUID, **filters) -> list:
+    """The answers rules read, as plain rows: evaluation needs values, not ORM objects (cheaper by far)."""
+    query = sa.select(*ANSWER_FIELDS).where(Answer.inspection_id == inspection_id)
+    for name, value in filters.items():
+        query = query.where(getattr(Answer, name) == value)
+    return db.session.execute(query).all()
 
 
 def is_visible(inspection: Inspection, item: dict, unit_id: uuid.UUID) -> bool:
@@ -371,7 +389,7 @@ def regenerate(inspection: Inspection) -> RulesReport:
     """Evaluate every rule of the pinned checklist for every unit of the inspection (host and sub-units)
     against the current answers, and bring the generated findings/strengths and their recommendations in
     line. Flushes, never commits. Returns what was created / updated / flagged / removed."""
-    evaluation = _Evaluation(inspection, db.session.scalars(sa.select(Answer).filter_by(inspection_id=inspection.id)))
+    evaluation = _Evaluation(inspection, answer_rows(inspection.id))
     reconciler = _Reconciler(inspection, evaluation)
     drafts = {draft.rule_key: draft for draft in evaluation.drafts([inspection.host_unit, *inspection.sub_units])}
     for key, draft in drafts.items():

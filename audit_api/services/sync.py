@@ -23,7 +23,7 @@ from ..errors import DomainError, translate_messages
 from ..extensions import db
 from ..models import Inspection, SyncMutation, User
 from ..schemas.common import StrictSchema
-from . import answer_batch, answers, findings, review
+from . import answer_batch, answers, findings, quick_parse, review
 from .changes import record_change
 from .mutations import Applied, Conflict, Context, Rejected
 
@@ -88,6 +88,9 @@ def _fast_candidate(raw, seen: set[str]) -> dict | None:
     """A well-formed answer mutation whose id nobody has seen: it can join a bulk run."""
     if not isinstance(raw, dict) or raw.get("type") not in answer_batch.ANSWER_TYPES or str(raw.get("id")) in seen:
         return None
+    quick = quick_parse.envelope(raw, answer_batch.ANSWER_TYPES)
+    if quick is not None:
+        return quick
     try:
         return MUTATION_SCHEMA.load(raw)
     except ma.ValidationError:
