@@ -32,6 +32,23 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def bind_processor(self, dialect):
+        """One processing layer instead of two on SQLite: a batch binds thousands of timestamps, and this
+        writes the very text SQLAlchemy's SQLite DATETIME would (so reads and comparisons are unchanged)."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value):
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given; use timezone-aware UTC datetimes")
+            if value.utcoffset():
+                value = value.astimezone(UTC)
+            return f"{value:%Y-%m-%d %H:%M:%S.%f}"
+
+        return process
+
     def process_result_value(self, value, dialect):
         if value is None:
             return None
