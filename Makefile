@@ -10,7 +10,7 @@ PORT ?= 5000
 RUN_ENV := APP_ENV=$${APP_ENV:-development}
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run serve setup install test test-pg lint clean
+.PHONY: run serve setup install test test-pg lint clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,7 @@ test-pg: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+
+bench: install
+	$(BIN)/python bench/sync.py --no-profile
+	$(BIN)/python bench/sync.py --no-profile --db postgresql
