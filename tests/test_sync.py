@@ -261,3 +261,16 @@ def test_the_van_lang_figures_entered_on_tablets_produce_the_worked_example(clie
     assert "14 thủ tục hành chính" in texts[("strength", "D13", host)]
     d3 = findings[("finding", "D3", host)]["id"]
     assert len([r for r in body["recommendations"] if r["finding_id"] == d3]) == 2  # D3 and the apology letter
+
+
+def test_a_rejected_mutation_does_not_hide_earlier_changes_of_the_batch_from_the_feed(client, sync, headers_for):
+    """Regression (found by the sync state machine): a rolled-back savepoint dropped the feed entries of the
+    mutations applied before it in the same request."""
+    start = sync("kiemtra1", answer("D1", 1))["cursor"]
+    finding_id = str(uuid.uuid4())
+    create = mutation("finding.create", {"id": finding_id, "text": "Hạn chế ghi tay.", "section_code": "D"})
+    stale = mutation("finding.update", {"finding_id": finding_id, "text": "Sửa."}, base=7)  # conflict: slow path
+    results = sync("kiemtra1", create, stale)["results"]
+    assert [r["status"] for r in results] == ["applied", "conflict"]
+    feed = client.get(f"/api/v1/sync/changes?cursor={start}", headers=headers_for("thuky")).get_json()
+    assert finding_id in {c["entity_id"] for c in feed["changes"] if c["entity_type"] == "finding"}

@@ -46,9 +46,12 @@ def _write_change_log(session: Session) -> None:
         _flush_pending(session)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_change_log(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_change_log(session: Session, previous_transaction) -> None:
+    # A mutation's savepoint rolling back (a conflict, a rejection) must not forget what the mutations
+    # before it recorded; only the end of the whole transaction does.
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
 
 
 def current_cursor() -> int:
