@@ -274,3 +274,11 @@ def test_a_rejected_mutation_does_not_hide_earlier_changes_of_the_batch_from_the
     assert [r["status"] for r in results] == ["applied", "conflict"]
     feed = client.get(f"/api/v1/sync/changes?cursor={start}", headers=headers_for("thuky")).get_json()
     assert finding_id in {c["entity_id"] for c in feed["changes"] if c["entity_type"] == "finding"}
+
+
+def test_a_hidden_item_takes_no_answer_until_an_earlier_answer_of_the_batch_reveals_it(sync):
+    """D4 (apology letters for overdue dossiers) is asked only when D3 (overdue dossiers) is above 0."""
+    hidden = sync("kiemtra2", answer("D4", {"numerator": 1, "denominator": 3}))["results"][0]
+    assert hidden["status"] == "rejected" and "đang ẩn" in hidden["problem"]["detail"]
+    revealed = sync("kiemtra2", answer("D3", 3), answer("D4", {"numerator": 1, "denominator": 3}))["results"]
+    assert [r["status"] for r in revealed] == ["applied", "applied"]

@@ -359,7 +359,7 @@ class _Reconciler:
             db.session.execute(sa.insert(finding_answers), self.link_adds)
 
 
-# Sync's fast path evaluates visibility on the answers of a batch as it applies them.
+# Sync (answer_batch.py) evaluates visibility on the answers of a batch as it applies them.
 Evaluation = _Evaluation
 
 
@@ -372,17 +372,6 @@ def answer_rows(inspection_id: uuid.UUID, **filters) -> list:
     for name, value in filters.items():
         query = query.where(getattr(Answer, name) == value)
     return db.session.execute(query).all()
-
-
-def is_visible(inspection: Inspection, item: dict, unit_id: uuid.UUID) -> bool:
-    """Is the item asked of this unit now (its visible_if holds on the unit's answers)? The sync API
-    refuses answers to hidden items; this reads only the answers the condition names."""
-    conditions = item.get("visible_if") or []
-    if not conditions:
-        return True
-    answers = db.session.scalars(sa.select(Answer).filter_by(inspection_id=inspection.id, unit_id=unit_id)
-                                 .where(Answer.item_code.in_(_referenced_items(conditions))))
-    return _Evaluation(inspection, answers).visible(item, db.session.get(Unit, unit_id))
 
 
 def regenerate(inspection: Inspection) -> RulesReport:

@@ -23,13 +23,12 @@ from ..errors import DomainError, translate_messages
 from ..extensions import db
 from ..models import Inspection, SyncMutation, User
 from ..schemas.common import StrictSchema
-from . import answer_batch, answers, findings, quick_parse, review
+from . import answer_batch, findings, quick_parse, review
 from .changes import record_change
 from .mutations import Applied, Conflict, Context, Rejected
 
+# Answer mutations go through answer_batch (alone or in runs); these are applied one at a time.
 HANDLERS = {
-    "answer.set": answers.set_answer,
-    "answer.clear": answers.clear_answer,
     "finding.create": findings.create_finding,
     "finding.update": findings.update_finding,
     "finding.delete": findings.delete_finding,
@@ -39,7 +38,7 @@ HANDLERS = {
 
 class MutationSchema(StrictSchema):
     id = fields.UUID(required=True)
-    type = fields.String(required=True, validate=validate.OneOf(sorted(HANDLERS)))
+    type = fields.String(required=True, validate=validate.OneOf(sorted([*HANDLERS, *answer_batch.ANSWER_TYPES])))
     inspection_id = fields.UUID(required=True)
     base_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2**31))
     payload = fields.Dict(required=True)
@@ -102,19 +101,30 @@ def _apply_run(user: User, device_id: str, run: list[dict], results: list, touch
         return
     outcome = answer_batch.apply_run(user, device_id, run)
     if outcome is None:  # lost a race while writing in bulk: replay one by one, which sorts out who won
-        results.extend(_apply_one(user, device_id, _raw(mutation), touched) for mutation in run)
+        results.extend(_apply_answer(user, device_id, mutation, touched) for mutation in run)
         return
+    results.extend(_accept(outcome, touched))
+
+
+def _accept(outcome, touched: dict) -> list[dict]:
     run_results, run_touched, changed = outcome
-    results.extend(run_results)
     touched.update(run_touched)
     for inspection_id, entity_type, entity_id in changed:
         record_change(inspection_id, entity_type, entity_id)
+    return run_results
 
 
-def _raw(mutation: dict) -> dict:
-    return {"id": str(mutation["id"]), "type": mutation["type"], "inspection_id": str(mutation["inspection_id"]),
-            "base_version": mutation["base_version"], "payload": mutation["payload"],
-            "client_time": mutation["client_time"].isoformat() if mutation["client_time"] else None}
+def _apply_answer(user: User, device_id: str, mutation: dict, touched: dict) -> dict:
+    """One answer mutation, racing others: a lost insert means the same mutation (→ duplicate) or the same
+    new answer (→ the second attempt reads it and reports a conflict)."""
+    for _attempt in range(2):
+        outcome = answer_batch.apply_run(user, device_id, [mutation])
+        if outcome is not None:
+            return _accept(outcome, touched)[0]
+        stored = db.session.get(SyncMutation, mutation["id"])
+        if stored is not None:
+            return _duplicate(stored)
+    raise RuntimeError(f"answer mutation {mutation['id']} lost the same race twice")
 
 
 def _apply_one(user: User, device_id: str, raw, touched: dict) -> dict:
@@ -125,6 +135,8 @@ def _apply_one(user: User, device_id: str, raw, touched: dict) -> dict:
     stored = db.session.get(SyncMutation, mutation["id"])
     if stored is not None:
         return _duplicate(stored)
+    if mutation["type"] in answer_batch.ANSWER_TYPES:
+        return _apply_answer(user, device_id, mutation, touched)
     for attempt in range(2):
         savepoint = db.session.begin_nested()
         try:
