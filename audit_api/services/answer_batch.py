@@ -24,7 +24,7 @@ from ..errors import DomainError, translate_messages
 from ..extensions import db
 from ..models import Answer, AnswerRevision, Inspection, SyncMutation, User
 from ..models.common import utcnow
-from . import quick_parse, rules
+from . import bulk, quick_parse, rules
 from .answers import ClearPayload, SetPayload
 
 ANSWER_TYPES = ("answer.set", "answer.clear")
@@ -247,15 +247,8 @@ ANSWER_COLUMNS = ("id", "inspection_id", "item_code", "unit_id", "value", "note"
 
 def _flush(writes: _Writes) -> None:
     table = Answer.__table__
-    if writes.inserts:
-        db.session.execute(sa.insert(table), [{c: row[c] for c in ANSWER_COLUMNS} for row in writes.inserts.values()])
-    if writes.updates:
-        changed = ("value", "note", "period_from", "period_to", "source", "version", "author_id", "client_time",
-                   "updated_at")
-        statement = sa.update(table).where(table.c.id == sa.bindparam("answer_id")).values(
-            {c: sa.bindparam(c) for c in changed})
-        db.session.execute(statement, [{"answer_id": row["id"], **{c: row[c] for c in changed}}
-                                       for row in writes.updates.values()])
-    if writes.revisions:
-        db.session.execute(sa.insert(AnswerRevision.__table__), writes.revisions)
-    db.session.execute(sa.insert(SyncMutation.__table__), writes.log)
+    bulk.insert_many(table, [{c: row[c] for c in ANSWER_COLUMNS} for row in writes.inserts.values()])
+    bulk.update_many(table, list(writes.updates.values()), ["value", "note", "period_from", "period_to", "source",
+                                                           "version", "author_id", "client_time", "updated_at"])
+    bulk.insert_many(AnswerRevision.__table__, writes.revisions)
+    bulk.insert_many(SyncMutation.__table__, writes.log)

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models.changes import ChangeLogEntry
+from ..models.common import utcnow
+from . import bulk
 
 CHANGE_LOCK_KEY = 0x6368_616E_6765  # "change"
 _PENDING = "pending_changes"
@@ -33,9 +35,11 @@ def _flush_pending(session: Session) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK_KEY})
-    # Core executemany: the ORM would insert one row at a time to read back each generated seq.
-    session.execute(sa.insert(ChangeLogEntry.__table__), [
-        {"inspection_id": inspection_id, "entity_type": entity_type, "entity_id": entity_id, "deleted": deleted}
+    # One executemany (the ORM would insert one row at a time to read back each generated seq).
+    now = utcnow()
+    bulk.insert_many(ChangeLogEntry.__table__, [
+        {"inspection_id": inspection_id, "entity_type": entity_type, "entity_id": entity_id, "deleted": deleted,
+         "changed_at": now}
         for (inspection_id, entity_type, entity_id), deleted in pending.items()
     ])
 

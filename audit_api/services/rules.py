@@ -23,6 +23,8 @@ from .. import checklist_format as fmt
 from ..answer_values import display, format_date, metrics
 from ..extensions import db
 from ..models import Answer, Finding, Inspection, Recommendation, ThresholdOverride, Unit, finding_answers
+from ..models.common import utcnow
+from . import bulk
 from .changes import record_change
 from .checklists import effective_threshold
 
@@ -348,15 +350,21 @@ class _Reconciler:
 
     def write_links(self) -> None:
         """New findings, their recommendations and the answer links, after the flush (one executemany each)."""
-        if self.new_findings:
-            db.session.execute(sa.insert(Finding.__table__), self.new_findings)
-        if self.new_recommendations:
-            db.session.execute(sa.insert(Recommendation.__table__), self.new_recommendations)
+        now = utcnow()
+        bulk.insert_many(Finding.__table__, [{**row, **NEW_FINDING, "created_at": now, "updated_at": now}
+                                             for row in self.new_findings])
+        bulk.insert_many(Recommendation.__table__, [{**row, "version": 1, "deadline": None, "report_form": None,
+                                                     "created_at": now, "updated_at": now}
+                                                    for row in self.new_recommendations])
         for finding_id, answer_id in self.link_removals:
             db.session.execute(sa.delete(finding_answers).where(
                 finding_answers.c.finding_id == finding_id, finding_answers.c.answer_id == answer_id))
-        if self.link_adds:
-            db.session.execute(sa.insert(finding_answers), self.link_adds)
+        bulk.insert_many(finding_answers, self.link_adds)
+
+
+# Columns a new rule finding starts with (bulk inserts do not run the models' Python defaults).
+NEW_FINDING = {"version": 1, "is_answer_changed_since_edit": False, "merged_into_id": None, "drop_reason": None,
+               "cause_subjective": None, "cause_objective": None, "created_by": None}
 
 
 # Sync (answer_batch.py) evaluates visibility on the answers of a batch as it applies them.
