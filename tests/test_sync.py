@@ -282,3 +282,55 @@ def test_a_hidden_item_takes_no_answer_until_an_earlier_answer_of_the_batch_reve
     assert hidden["status"] == "rejected" and "đang ẩn" in hidden["problem"]["detail"]
     revealed = sync("kiemtra2", answer("D3", 3), answer("D4", {"numerator": 1, "denominator": 3}))["results"]
     assert [r["status"] for r in revealed] == ["applied", "applied"]
+
+
+TAN_THANH_2026 = demo_id("insp-tanthanh-2026")  # tthc-2025, a commune and its public-service centre
+VALID_AND_INVALID = {  # item → (a valid value, an invalid one), one item per answer type the checklists use
+    "A5": ("na", "maybe"),
+    "A7": (0, 2.5),
+    "B2a": (45.5, "rộng"),
+    "G5": (92.5, 101),
+    "A4": ({"numerator": 9, "denominator": 10}, {"numerator": 11, "denominator": 10}),
+    "B8": ("not_connected", "connected-ish"),
+    "A6": (["touch_screen", "board"], ["board", "board"]),
+    "C1": ({"number": "15/QĐ-UBND", "date": "2025-08-01", "issuer": "UBND xã Tân Thanh"}, {"date": "2025-08-01"}),
+    "D10": ([{"dossier_code": "H49.01-250801-0001", "received_on": "2025-08-01"}], [{"nope": 1}]),
+}
+
+
+@pytest.mark.parametrize("code", sorted(VALID_AND_INVALID))
+def test_every_answer_type_takes_a_valid_value_and_refuses_an_invalid_one(sync, code):
+    valid, invalid = VALID_AND_INVALID[code]
+    good = mutation("answer.set", {"item_code": code, "value": valid}, inspection=TAN_THANH_2026)
+    bad = mutation("answer.set", {"item_code": code, "value": invalid}, inspection=TAN_THANH_2026)
+    results = sync("kiemtra1", good, bad)["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected"], results
+    assert results[1]["problem"]["status"] == 422 and results[1]["problem"]["errors"]["value"]
+    stored_value = db.session.scalar(sa.select(Answer.value).filter_by(inspection_id=TAN_THANH_2026, item_code=code))
+    assert stored_value == (["board", "touch_screen"] if code == "A6" else valid)  # options keep checklist order
+
+
+def test_a_text_answer(sync):
+    result = sync("thuky", answer("H10a", "Xếp hạng Chỉ số CCHC năm 2023: 5/11 huyện."))["results"][0]
+    assert result["status"] == "applied"
+    assert sync("thuky", answer("H10a", "", base=1))["results"][0]["status"] == "rejected"
+
+
+def test_open_corrective_actions_of_the_unit_come_with_its_next_inspection(client, headers_for):
+    from audit_api.models import CorrectiveAction, Document, Recommendation
+
+    host = db.session.get(Inspection, TAN_THANH_2026).host_unit_id
+    document = Document(kind="minutes", status="draft", inspection_id=VAN_LANG)
+    db.session.add(document)
+    db.session.flush()
+    actions = []
+    for text, status in (("Bổ sung camera kết nối cấp trên.", "open"), ("Niêm yết lại TTHC.", "accepted")):
+        recommendation = Recommendation(inspection_id=VAN_LANG, responsible_unit_id=host, text=text)
+        db.session.add(recommendation)
+        db.session.flush()
+        actions.append(CorrectiveAction(recommendation_id=recommendation.id, document_id=document.id, unit_id=host,
+                                        text=text, status=status))
+    db.session.add_all(actions)
+    db.session.commit()
+    bundle = client.get(f"/api/v1/inspections/{TAN_THANH_2026}/bundle", headers=headers_for("kiemtra1")).get_json()
+    assert [a["text"] for a in bundle["carried_actions"]] == ["Bổ sung camera kết nối cấp trên."]
