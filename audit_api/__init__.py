@@ -37,6 +37,9 @@ def _init_extensions(app: Flask) -> None:
                      render_as_batch=True, compare_type=True)
     jwt.init_app(app)
     limiter.init_app(app)
+    from .storage import make_store
+
+    app.extensions["media_store"] = make_store(app.config)
     if app.config["PROXY_FIX_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

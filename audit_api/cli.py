@@ -20,6 +20,29 @@ teams_cli = AppGroup("teams", help="Đoàn kiểm tra.")
 plans_cli = AppGroup("plans", help="Kế hoạch kiểm tra.")
 inspections_cli = AppGroup("inspections", help="Cuộc kiểm tra.")
 audit_cli = AppGroup("audit", help="Nhật ký kiểm toán (audit trail).")
+media_cli = AppGroup("media", help="Kho ảnh và tệp minh chứng.")
+
+
+@media_cli.command("sweep")
+@click.option("--grace-hours", default=48, show_default=True, type=click.IntRange(min=1),
+              help="Chỉ xóa những gì cũ hơn chừng này giờ.")
+@click.option("--apply", "apply_", is_flag=True, help="Xóa thật (mặc định chỉ liệt kê).")
+def sweep_media(grace_hours: int, apply_: bool) -> None:
+    """Xóa lượt tải lên bị bỏ dở và tệp không còn bản ghi nào tham chiếu (mặc định: chỉ liệt kê)."""
+    from datetime import timedelta
+
+    from .services.media import sweep
+
+    report = sweep(grace=timedelta(hours=grace_hours), apply=apply_)
+    db.session.commit()
+    verb = "Đã xóa" if apply_ else "Sẽ xóa"
+    for upload_id in report.interrupted:
+        click.echo(f"{verb} lượt tải lên bỏ dở  {upload_id}")
+    for key in report.orphans:
+        click.echo(f"{verb} tệp không tham chiếu  {key}")
+    click.echo(f"{len(report.interrupted)} lượt tải lên bỏ dở, {len(report.orphans)} tệp không tham chiếu"
+               + (f", {report.leftovers} tệp tạm của lần ghi dở." if apply_ else ".")
+               + ("" if apply_ else " Chạy lại với --apply để xóa."))
 
 
 def domain_errors_as_messages(command):
@@ -275,5 +298,5 @@ def _unit_id(code: str):
 
 
 def register_commands(app: Flask) -> None:
-    for group in (checklists_cli, users_cli, demo_cli, teams_cli, plans_cli, inspections_cli, audit_cli):
+    for group in (checklists_cli, users_cli, demo_cli, teams_cli, plans_cli, inspections_cli, audit_cli, media_cli):
         app.cli.add_command(group)

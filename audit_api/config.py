@@ -65,6 +65,13 @@ def load_settings(overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": _int("MAX_BODY_BYTES", 16 * 1024 * 1024),
         "SYNC_BATCH_MAX": _int("SYNC_BATCH_MAX", 500),
         "PAGE_SIZE_MAX": _int("PAGE_SIZE_MAX", 500),
+        # Photos and evidence files (told to tablets by GET /api/v1/config/limits, so they refuse early).
+        "PHOTO_MAX_BYTES": _int("PHOTO_MAX_BYTES", 25 * 1024 * 1024),
+        "PHOTO_MAX_PIXELS": _int("PHOTO_MAX_PIXELS", 50_000_000),
+        "UPLOAD_CHUNK_MAX_BYTES": _int("UPLOAD_CHUNK_MAX_BYTES", 4 * 1024 * 1024),
+        "PHOTOS_PER_INSPECTION": _int("PHOTOS_PER_INSPECTION", 400),
+        "PHOTO_DISPLAY_PX": 1600,
+        "PHOTO_THUMB_PX": 320,
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int("JWT_ACCESS_MINUTES", 15)),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int("JWT_REFRESH_DAYS", 30)),
         "JWT_ALGORITHM": "HS256",

@@ -8,6 +8,8 @@ do this, 404 the object belongs to someone the caller may not see.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +27,14 @@ from tests.support import DEMO_PASSWORD
 # kiemtra2 is a plain member of the demo team (kiemtra1 is its deputy lead, with a deputy's rights).
 ROLES = {"admin": "admin", "lead": "truongdoan", "secretary": "thuky", "inspector": "kiemtra2", "unit": "dv-vanlang"}
 OWN_INSPECTION = demo_id("insp-vanlang-2024")
+
+
+def _jpeg_bytes() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
 
 
 def user_id(username: str):
@@ -65,6 +75,7 @@ class Case:
     body: Callable[[str, str], dict] | None = None  # (ownership, role) → JSON
     credential: str = "access"  # or "refresh", or "none" for public routes
     setup: Callable[[], None] | None = None  # puts the own and other objects in the state the route acts on
+    raw: tuple[bytes, dict] | None = None  # a raw body and its headers, instead of JSON
 
 
 def same(url: str) -> Callable[[str], str]:
@@ -116,6 +127,40 @@ def sync_body(ownership: str, _role: str) -> dict:
     return {"device_id": "matrix", "mutations": [{"id": str(uuid.uuid4()), "type": "answer.set",
                                                   "inspection_id": str(inspection), "base_version": None,
                                                   "payload": {"item_code": "D3", "value": 1}}]}
+
+
+PHOTO = _jpeg_bytes()
+OFFSET_TYPE = "application/offset+octet-stream"
+
+
+def photo_body(ownership: str, _role: str) -> dict:
+    inspection = OWN_INSPECTION if ownership == "own" else other("inspection")
+    return {"id": str(uuid.uuid4()), "inspection_id": str(inspection), "sha256": hashlib.sha256(PHOTO).hexdigest(),
+            "size": len(PHOTO), "content_type": "image/jpeg"}
+
+
+def photo_url(kind: str, suffix: str) -> Callable[[str], str]:
+    return lambda ownership: f"/api/v1/photos/{demo_id(f'photo-{kind}-{ownership}')}{suffix}"
+
+
+def photos_in_both() -> None:
+    """In each inspection: a photo fully uploaded and one declared but not yet sent."""
+    from flask import current_app
+
+    from audit_api.models import Inspection
+    from audit_api.services import uploads
+
+    for ownership, username in (("own", "kiemtra1"), ("other", "kiemtra-tng")):
+        uploader = db.session.scalar(sa.select(User).filter_by(username=username))
+        inspection = OWN_INSPECTION if ownership == "own" else other("inspection")
+        for kind in ("ready", "partial"):
+            photo_id = demo_id(f"photo-{kind}-{ownership}")
+            current_app.extensions["media_store"].discard_staged(str(photo_id))
+            upload = uploads.declare(uploader, {**photo_body(ownership, ""), "id": photo_id,
+                                                "inspection_id": db.session.get(Inspection, inspection).id})
+            if kind == "ready":
+                uploads.receive(uploader, upload, 0, PHOTO)
+    db.session.commit()
 
 
 def put_both_inspections(status: str, section_status: str):
@@ -222,6 +267,21 @@ CASES: dict[str, Case] = {
         {"admin": (403, 404), "lead": (200, 404), "secretary": (403, 404), "inspector": (403, 404),
          "unit": (403, 403)},
         setup=put_both_inspections("approved", "approved")),
+    "photos.create_photo": Case("POST", same("/api/v1/photos"),
+                                {"admin": (403, 404), "lead": (201, 404), "secretary": (201, 404),
+                                 "inspector": (201, 404), "unit": (403, 403)}, body=photo_body),
+    "photos.upload_offset": Case("HEAD", photo_url("partial", "/upload"), expect(STAFF, 200, other_status=404),
+                                 setup=photos_in_both),
+    "photos.upload_chunk": Case("PATCH", photo_url("partial", "/upload"),
+                                {"admin": (403, 404), "lead": (204, 404), "secretary": (204, 404),
+                                 "inspector": (204, 404), "unit": (403, 403)},
+                                setup=photos_in_both, raw=(PHOTO[:1000], {"Upload-Offset": "0",
+                                                                         "Content-Type": OFFSET_TYPE})),
+    "photos.get_photo": Case("GET", photo_url("ready", ""), expect(STAFF, 200, other_status=404),
+                             setup=photos_in_both),
+    "photos.get_image": Case("GET", photo_url("ready", "/thumb"), expect(STAFF, 200, other_status=404),
+                             setup=photos_in_both),
+    "config.get_limits": Case("GET", same("/api/v1/config/limits"), expect(ALL, 200)),
     # a batch always answers 200: a mutation on someone else's inspection is rejected inside (404)
     "sync.sync": Case("POST", same("/api/v1/sync"), expect(STAFF, 200), body=sync_body),
     "sync.changes": Case("GET", same("/api/v1/sync/changes"), expect(STAFF, 200)),
@@ -266,6 +326,8 @@ def _call(client, case: Case, ownership: str, role: str | None):
         token = pair.refresh_token if case.credential == "refresh" else pair.access_token
         headers["Authorization"] = f"Bearer {token}"
     url = case.path(ownership).replace("{me}", str(user.id) if user else "00000000-0000-0000-0000-000000000000")
+    if case.raw:
+        return client.open(url, method=case.method, headers={**headers, **case.raw[1]}, data=case.raw[0])
     body = case.body(ownership, role or "anonymous") if case.body else None
     return client.open(url, method=case.method, headers=headers, json=body)
 

@@ -8,10 +8,11 @@ from flask import Flask, send_from_directory
 
 
 def register_blueprints(app: Flask, api) -> None:
-    from . import auth, checklists, health, inspections, plans, sync, teams, units, users
+    from . import auth, checklists, health, inspections, photos, plans, sync, teams, units, users
 
-    for module in (health, auth, checklists, units, users, teams, plans, inspections, sync):
+    for module in (health, auth, checklists, units, users, teams, plans, inspections, sync, photos):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.URL_PREFIX}")
+    api.register_blueprint(photos.config_blp, url_prefix="/api/v1/config")
     _serve_docs_assets(app)
 
 

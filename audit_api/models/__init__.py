@@ -6,7 +6,7 @@ from .auth import RefreshToken, TokenFamily
 from .changes import ChangeLogEntry
 from .checklists import ChecklistVersion, ThresholdOverride
 from .documents import Document, NumberSeries, document_units
-from .evidence import Photo
+from .evidence import Photo, Upload
 from .findings import Finding, Recommendation, finding_answers
 from .inspections import Answer, AnswerRevision, Inspection, SectionAssignment, inspection_units
 from .sync import SyncMutation
@@ -18,6 +18,6 @@ __all__ = [
     "ActionResponse", "ActionReview", "Answer", "AnswerRevision", "AuditEvent", "ChangeLogEntry", "ChecklistVersion",
     "CorrectiveAction", "Document", "Finding", "Inspection", "NumberSeries", "Photo", "Plan", "Recommendation",
     "RefreshToken", "SectionAssignment", "SyncMutation", "Team", "TeamMember", "ThresholdOverride", "TokenFamily",
-    "Unit", "UnitName", "UnitSuccession", "UnitType", "User", "UserRole", "action_response_files",
+    "Unit", "UnitName", "UnitSuccession", "UnitType", "Upload", "User", "UserRole", "action_response_files",
     "document_units", "finding_answers", "inspection_units", "plan_units",
 ]

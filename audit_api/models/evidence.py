@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .common import UTCDateTime, created_at, str_enum
+from .common import UTCDateTime, created_at, str_enum, updated_at
 
 PHOTO_STATUSES = ("uploading", "ready", "rejected")
 EVIDENCE_KINDS = ("photo", "document")
@@ -41,3 +41,31 @@ class Photo(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = created_at()
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+UPLOAD_STATUSES = ("uploading", "ready", "rejected")
+
+
+class Upload(db.Model):
+    """A declared upload (tus-style): what the client promised (size, SHA-256, type) and how far it got.
+
+    The bytes are staged in the media store; the Photo row appears only once they are verified, processed
+    and stored, so no row ever points at missing bytes."""
+
+    __tablename__ = "uploads"
+    __table_args__ = (sa.CheckConstraint("size_bytes > 0", name="size"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)  # the client's photo id
+    inspection_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("inspections.id"), index=True)
+    kind: Mapped[str] = mapped_column(str_enum("upload_kind", *EVIDENCE_KINDS), default="photo")
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    item_code: Mapped[str | None] = mapped_column(sa.String(16))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("units.id"))
+    caption: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(str_enum("upload_status", *UPLOAD_STATUSES), default="uploading")
+    reject_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()

@@ -1,0 +1,144 @@
+"""Photos: declare, send bytes resumably (tus-style HEAD/PATCH), read metadata and images."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Response, current_app, redirect, request, stream_with_context, url_for
+from flask_smorest import Blueprint
+
+from .. import access
+from ..errors import InvalidData, NotFound
+from ..extensions import db
+from ..models import Inspection, Photo, Upload
+from ..schemas.photos import LimitsSchema, PhotoCreateSchema, PhotoSchema
+from ..services import uploads as service
+
+URL_PREFIX = "/photos"
+blp = Blueprint("photos", __name__, description="Ảnh minh chứng / evidence photos")
+config_blp = Blueprint("config", __name__, description="Giới hạn cho máy tính bảng / client limits")
+TUS = {"Tus-Resumable": "1.0.0"}
+OFFSET_TYPE = "application/offset+octet-stream"
+VARIANTS = ("thumb", "display", "original")
+
+
+def _upload(photo_id: uuid.UUID) -> Upload:
+    upload = db.session.get(Upload, photo_id)
+    if upload is None:
+        raise NotFound("Không tìm thấy ảnh.")
+    access.require_inspection(access.me(), db.session.get(Inspection, upload.inspection_id))
+    return upload
+
+
+def _view(upload: Upload) -> dict:
+    photo = db.session.get(Photo, upload.id) if upload.status == "ready" else None
+    view = {"id": upload.id, "inspection_id": upload.inspection_id, "status": upload.status,
+            "offset": service.offset_of(upload), "size": upload.size_bytes, "sha256": upload.sha256,
+            "content_type": upload.content_type, "reject_reason": upload.reject_reason,
+            "upload_url": url_for("photos.upload_offset", photo_id=upload.id), "item_code": upload.item_code,
+            "unit_id": upload.unit_id, "caption": upload.caption, "urls": None}
+    if photo is not None:
+        view.update(item_code=photo.item_code, unit_id=photo.unit_id, caption=photo.caption, width=photo.width,
+                    height=photo.height, taken_at=photo.taken_at, gps_lat=photo.gps_lat, gps_lon=photo.gps_lon,
+                    camera_model=photo.camera_model,
+                    urls={v: url_for("photos.get_image", photo_id=photo.id, variant=v) for v in VARIANTS})
+    return view
+
+
+@blp.post("")
+@access.signed_in(roles=access.STAFF)
+@blp.arguments(PhotoCreateSchema)
+@blp.response(201, PhotoSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+def create_photo(body):
+    """Khai báo một ảnh (UUID, SHA-256, kích thước, định dạng); khai báo lại cùng UUID và SHA-256 trả về
+    lượt tải hiện có với vị trí đã nhận, cùng UUID khác SHA-256 là 409."""
+    upload = service.declare(access.me(), body)
+    db.session.commit()
+    view = _view(upload)
+    return view, 201, {"Location": view["upload_url"], **TUS}
+
+
+@blp.route("/<uuid:photo_id>/upload", methods=["HEAD"])
+@access.signed_in(roles=access.STAFF)
+@blp.response(200)
+@blp.alt_response(404, response="NOT_FOUND")
+def upload_offset(photo_id: uuid.UUID):
+    """Vị trí đã nhận (Upload-Offset) để tiếp tục sau khi mất kết nối."""
+    upload = _upload(photo_id)
+    return Response(status=200, headers={"Upload-Offset": str(service.offset_of(upload)),
+                                         "Upload-Length": str(upload.size_bytes), "Cache-Control": "no-store", **TUS})
+
+
+@blp.route("/<uuid:photo_id>/upload", methods=["PATCH"])
+@access.signed_in(roles=access.STAFF)
+@blp.response(204)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+def upload_chunk(photo_id: uuid.UUID):
+    """Gửi một đoạn dữ liệu tại Upload-Offset (Content-Type: application/offset+octet-stream); đoạn cuối
+    được kiểm tra SHA-256, xử lý ảnh và lưu."""
+    if request.mimetype != OFFSET_TYPE:
+        return _problem(415, f"Content-Type phải là {OFFSET_TYPE}.")
+    try:
+        offset = int(request.headers.get("Upload-Offset", ""))
+    except ValueError:
+        raise InvalidData("Thiếu hoặc sai tiêu đề Upload-Offset.") from None
+    limit = current_app.config["UPLOAD_CHUNK_MAX_BYTES"]
+    if (request.content_length or 0) > limit:
+        return _problem(413, f"Một đoạn tối đa {limit} byte.")
+    upload = _upload(photo_id)
+    service.receive(access.me(), upload, offset, request.get_data(cache=False))
+    db.session.commit()
+    return Response(status=204, headers={"Upload-Offset": str(service.offset_of(upload)), **TUS})
+
+
+@blp.get("/<uuid:photo_id>")
+@access.signed_in(roles=access.STAFF)
+@blp.response(200, PhotoSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_photo(photo_id: uuid.UUID):
+    """Thông tin và trạng thái của ảnh (uploading, ready, rejected kèm lý do)."""
+    return _view(_upload(photo_id))
+
+
+@blp.get("/<uuid:photo_id>/<any(thumb, display, original):variant>")
+@access.signed_in(roles=access.STAFF)
+@blp.response(200, description="Ảnh (hoặc chuyển hướng tới URL ký sẵn khi lưu trên S3)")
+@blp.alt_response(302, description="Chuyển hướng tới URL ký sẵn (S3), hiệu lực tối đa 15 phút")
+@blp.alt_response(404, response="NOT_FOUND")
+def get_image(photo_id: uuid.UUID, variant: str):
+    """Ảnh thu nhỏ, ảnh hiển thị hoặc bản gốc — sau khi kiểm tra quyền xem cuộc kiểm tra."""
+    upload = _upload(photo_id)  # the access check comes first: no URL is handed out before it
+    if upload.status != "ready":
+        raise NotFound("Ảnh chưa tải lên xong.")
+    key = service.keys(upload.id)[variant]
+    content_type = upload.content_type if variant == "original" else "image/jpeg"
+    presigned = service.store().url(key, expires_in=600, content_type=content_type)
+    if presigned:
+        return redirect(presigned, code=302)
+    return Response(stream_with_context(_chunks(service.store().open(key))), mimetype=content_type,
+                    headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+
+def _chunks(stream):
+    with stream:
+        yield from iter(lambda: stream.read(256 * 1024), b"")
+
+
+@config_blp.get("/limits")
+@access.signed_in()
+@config_blp.response(200, LimitsSchema)
+def get_limits():
+    """Các giới hạn (kích thước ảnh, số điểm ảnh, đoạn tải lên, số ảnh mỗi cuộc kiểm tra, lô đồng bộ)."""
+    return service.limits()
+
+
+def _problem(status: int, detail: str):
+    from ..errors import problem_response
+
+    return problem_response(status, detail=detail)

@@ -1,0 +1,51 @@
+"""Photos and their uploads."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from .common import StrictSchema, no_nul
+
+
+class PhotoCreateSchema(StrictSchema):
+    id = fields.UUID(required=True, metadata={"description": "UUID do máy tính bảng tạo, không bao giờ đổi"})
+    inspection_id = fields.UUID(required=True)
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    size = fields.Integer(required=True, validate=validate.Range(min=1, max=10**10))
+    content_type = fields.String(required=True, validate=validate.Length(max=100))
+    item_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
+    unit_id = fields.UUID(load_default=None, allow_none=True)
+    caption = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=2000), no_nul])
+
+
+class PhotoSchema(ma.Schema):
+    id = fields.UUID(required=True)
+    inspection_id = fields.UUID(required=True)
+    status = fields.String(required=True, metadata={"description": "uploading | ready | rejected"})
+    offset = fields.Integer(required=True, metadata={"description": "Số byte máy chủ đã nhận"})
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    content_type = fields.String(required=True)
+    upload_url = fields.String(required=True, metadata={"description": "Nơi gửi dữ liệu (HEAD/PATCH kiểu tus)"})
+    reject_reason = fields.String(allow_none=True)
+    item_code = fields.String(allow_none=True)
+    unit_id = fields.UUID(allow_none=True)
+    caption = fields.String(allow_none=True)
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    taken_at = fields.DateTime(allow_none=True)
+    gps_lat = fields.Float(allow_none=True)
+    gps_lon = fields.Float(allow_none=True)
+    camera_model = fields.String(allow_none=True)
+    urls = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+
+
+class LimitsSchema(ma.Schema):
+    photo_max_bytes = fields.Integer(required=True)
+    photo_max_pixels = fields.Integer(required=True)
+    upload_chunk_max_bytes = fields.Integer(required=True)
+    photos_per_inspection = fields.Integer(required=True)
+    photo_types = fields.List(fields.String(), required=True)
+    sync_batch_max = fields.Integer(required=True)
+    body_max_bytes = fields.Integer(required=True)

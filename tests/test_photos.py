@@ -1,0 +1,177 @@
+"""Photo uploads through the API: declare, resume, verify, process, read — with the local media store."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from audit_api.extensions import db
+from audit_api.models import Photo, Upload
+from audit_api.services import uploads
+from audit_api.services.demo import demo_id
+
+VAN_LANG = demo_id("insp-vanlang-2024")
+OFFSET_TYPE = "application/offset+octet-stream"
+
+
+def jpeg(width: int = 1200, height: int = 900) -> bytes:
+    image = Image.new("RGB", (width, height), (30, 120, 200))
+    for x in range(0, width, 40):
+        image.paste((220, 40, 40), (x, 0, x + 20, height))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+@pytest.fixture
+def photo_bytes() -> bytes:
+    return jpeg()
+
+
+@pytest.fixture
+def send(client, headers_for):
+    headers = headers_for("kiemtra2")
+
+    def declare(data: bytes, *, photo_id=None, sha256=None, content_type="image/jpeg", **extra):
+        body = {"id": str(photo_id or uuid.uuid4()), "inspection_id": str(VAN_LANG),
+                "sha256": sha256 or hashlib.sha256(data).hexdigest(), "size": len(data),
+                "content_type": content_type, **extra}
+        return client.post("/api/v1/photos", headers=headers, json=body)
+
+    def patch(url: str, chunk: bytes, offset: int, content_type: str = OFFSET_TYPE):
+        return client.patch(url, data=chunk, headers={**headers, "Upload-Offset": str(offset),
+                                                      "Content-Type": content_type})
+
+    def head(url: str):
+        return client.head(url, headers=headers)
+
+    def get(url: str, who: str = "kiemtra2"):
+        return client.get(url, headers=headers if who == "kiemtra2" else headers_for(who))
+
+    return type("Send", (), {"declare": staticmethod(declare), "patch": staticmethod(patch),
+                             "head": staticmethod(head), "get": staticmethod(get)})
+
+
+def test_an_upload_cut_at_half_resumes_from_the_stored_offset(send, photo_bytes, app):
+    created = send.declare(photo_bytes, item_code="D7", caption="Sổ theo dõi hồ sơ tại Bộ phận Một cửa")
+    assert created.status_code == 201 and created.headers["Tus-Resumable"] == "1.0.0"
+    url, half = created.headers["Location"], len(photo_bytes) // 2
+    assert send.patch(url, photo_bytes[:half], 0).headers["Upload-Offset"] == str(half)
+    resumed_at = int(send.head(url).headers["Upload-Offset"])  # after the "dropped connection"
+    assert resumed_at == half
+    done = send.patch(url, photo_bytes[resumed_at:], resumed_at)
+    assert done.status_code == 204 and done.headers["Upload-Offset"] == str(len(photo_bytes))
+    photo_id = uuid.UUID(created.get_json()["id"])
+    info = send.get(f"/api/v1/photos/{photo_id}").get_json()
+    assert info["status"] == "ready" and (info["width"], info["height"]) == (1200, 900)
+    original = send.get(info["urls"]["original"])
+    assert hashlib.sha256(original.data).hexdigest() == hashlib.sha256(photo_bytes).hexdigest()
+    thumb = Image.open(io.BytesIO(send.get(info["urls"]["thumb"]).data))
+    assert max(thumb.size) == 320 and not thumb.getexif()
+    row = db.session.get(Photo, photo_id)
+    assert row.caption == "Sổ theo dõi hồ sơ tại Bộ phận Một cửa" and row.item_code == "D7"
+
+
+def test_declaring_again_returns_the_upload_and_its_offset(send, photo_bytes):
+    photo_id = uuid.uuid4()
+    url = send.declare(photo_bytes, photo_id=photo_id).headers["Location"]
+    send.patch(url, photo_bytes[:1000], 0)
+    again = send.declare(photo_bytes, photo_id=photo_id)
+    assert again.status_code == 201 and again.get_json()["offset"] == 1000
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Upload).filter_by(id=photo_id)) == 1
+
+
+def test_the_same_id_with_different_bytes_is_409(send, photo_bytes):
+    photo_id = uuid.uuid4()
+    send.declare(photo_bytes, photo_id=photo_id)
+    other = jpeg(800, 600)
+    response = send.declare(other, photo_id=photo_id)
+    assert response.status_code == 409 and response.mimetype == "application/problem+json"
+
+
+def test_a_checksum_mismatch_is_422_and_nothing_is_kept(send, photo_bytes, app):
+    created = send.declare(photo_bytes, sha256=hashlib.sha256(b"something else").hexdigest())
+    response = send.patch(created.headers["Location"], photo_bytes, 0)
+    assert response.status_code == 422 and "SHA-256" in response.get_json()["detail"]
+    photo_id = uuid.UUID(created.get_json()["id"])
+    info = send.get(f"/api/v1/photos/{photo_id}").get_json()
+    assert info["status"] == "rejected" and info["reject_reason"]
+    store = app.extensions["media_store"]
+    assert store.staged_size(str(photo_id)) == 0
+    assert not any(store.exists(key) for key in uploads.keys(photo_id).values())
+    assert db.session.get(Photo, photo_id) is None
+
+
+def test_a_wrong_offset_is_409_with_the_right_one(send, photo_bytes):
+    url = send.declare(photo_bytes).headers["Location"]
+    send.patch(url, photo_bytes[:500], 0)
+    response = send.patch(url, photo_bytes[700:900], 700)
+    assert response.status_code == 409 and response.headers["Upload-Offset"] == "500"
+    assert response.get_json()["expected_offset"] == 500
+
+
+def test_a_text_file_named_jpg_is_refused_with_a_problem(send):
+    text = "Không phải ảnh".encode() * 50
+    created = send.declare(text)
+    response = send.patch(created.headers["Location"], text, 0)
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+
+
+def test_limits_are_refused_early_and_told_to_clients(send, app, client, headers_for):
+    limits = client.get("/api/v1/config/limits", headers=headers_for("kiemtra2")).get_json()
+    assert limits["photo_max_bytes"] == app.config["PHOTO_MAX_BYTES"] and "image/jpeg" in limits["photo_types"]
+    huge = send.declare(b"x", size=app.config["PHOTO_MAX_BYTES"] + 1)
+    assert huge.status_code == 413 and huge.mimetype == "application/problem+json"
+    assert send.declare(b"x", content_type="image/gif").status_code == 422
+
+
+def test_a_chunk_must_be_sent_as_offset_octet_stream(send, photo_bytes):
+    url = send.declare(photo_bytes).headers["Location"]
+    assert send.patch(url, photo_bytes[:100], 0, content_type="image/jpeg").status_code == 415
+
+
+def test_another_team_gets_404_for_the_photo_and_its_image(send, photo_bytes):
+    created = send.declare(photo_bytes)
+    send.patch(created.headers["Location"], photo_bytes, 0)
+    photo_id = created.get_json()["id"]
+    assert send.get(f"/api/v1/photos/{photo_id}", who="kiemtra-tng").status_code == 404
+    assert send.get(f"/api/v1/photos/{photo_id}/original", who="kiemtra-tng").status_code == 404
+
+
+def test_media_sweep_removes_an_interrupted_upload_and_an_orphan_but_never_a_referenced_photo(send, photo_bytes,
+                                                                                             app, runner):
+    from datetime import timedelta
+
+    from audit_api.services.media import sweep
+
+    store = app.extensions["media_store"]
+    finished = send.declare(photo_bytes)
+    send.patch(finished.headers["Location"], photo_bytes, 0)
+    kept = uuid.UUID(finished.get_json()["id"])
+    interrupted = send.declare(photo_bytes)
+    send.patch(interrupted.headers["Location"], photo_bytes[:2000], 0)
+    cut = uuid.UUID(interrupted.get_json()["id"])
+    orphan = uploads.keys(uuid.uuid4())["original"]
+    store.put(orphan, b"bytes whose row never committed", content_type="image/jpeg")
+
+    recent = runner.invoke(args=["media", "sweep"])  # default grace: 48 h, all of this is minutes old
+    assert recent.exit_code == 0 and "0 lượt tải lên bỏ dở, 0 tệp không tham chiếu" in recent.output
+
+    dry = sweep(grace=timedelta(0), apply=False)
+    assert str(cut) in dry.interrupted and orphan in dry.orphans
+    assert store.staged_size(str(cut)) == 2000 and store.exists(orphan)  # a dry run deletes nothing
+    done = sweep(grace=timedelta(0), apply=True)
+    db.session.commit()
+    # (other tests' photos whose rows were rolled back are real orphans too)
+    assert orphan in done.orphans and str(cut) in done.interrupted
+    assert not any(str(kept.hex) in key for key in done.orphans)
+    assert store.staged_size(str(cut)) == 0 and not store.exists(orphan)
+    assert all(store.exists(key) for key in uploads.keys(kept).values())  # referenced: untouched
+    assert send.get(f"/api/v1/photos/{cut}").get_json()["status"] == "rejected"
+    restarted = send.declare(photo_bytes, photo_id=cut)  # the tablet starts that photo again
+    assert restarted.get_json()["status"] == "uploading" and restarted.get_json()["offset"] == 0
