@@ -27,4 +27,6 @@ def test_core_constraints_exist(app):
         }
         assert inspector.get_pk_constraint("sync_mutations")["constrained_columns"] == ["id"]
         photo_fks = {fk["referred_table"] for fk in inspector.get_foreign_keys("photos")}
-        assert {"inspections", "units", "findings", "users"} <= photo_fks
+        assert {"inspections", "users"} <= photo_fks
+        link_fks = {fk["referred_table"] for fk in inspector.get_foreign_keys("photo_links")}
+        assert {"inspections", "units", "findings", "users"} <= link_fks

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from audit_api.extensions import db
-from audit_api.models import Photo, Upload
+from audit_api.models import Photo, PhotoLink, Upload
 from audit_api.services import uploads
 from audit_api.services.demo import demo_id
 
@@ -73,8 +73,9 @@ def test_an_upload_cut_at_half_resumes_from_the_stored_offset(send, photo_bytes,
     assert hashlib.sha256(original.data).hexdigest() == hashlib.sha256(photo_bytes).hexdigest()
     thumb = Image.open(io.BytesIO(send.get(info["urls"]["thumb"]).data))
     assert max(thumb.size) == 320 and not thumb.getexif()
-    row = db.session.get(Photo, photo_id)
-    assert row.caption == "Sổ theo dõi hồ sơ tại Bộ phận Một cửa" and row.item_code == "D7"
+    link = db.session.get(PhotoLink, photo_id)
+    assert link.caption == "Sổ theo dõi hồ sơ tại Bộ phận Một cửa" and link.item_code == "D7"
+    assert info["caption"] == link.caption and db.session.get(Photo, photo_id).sha256 == info["sha256"]
 
 
 def test_declaring_again_returns_the_upload_and_its_offset(send, photo_bytes):
@@ -175,3 +176,47 @@ def test_media_sweep_removes_an_interrupted_upload_and_an_orphan_but_never_a_ref
     assert send.get(f"/api/v1/photos/{cut}").get_json()["status"] == "rejected"
     restarted = send.declare(photo_bytes, photo_id=cut)  # the tablet starts that photo again
     assert restarted.get_json()["status"] == "uploading" and restarted.get_json()["offset"] == 0
+
+
+
+def _photo_mutation(kind: str, payload: dict, base=None) -> dict:
+    return {"id": str(uuid.uuid4()), "type": kind, "inspection_id": str(VAN_LANG), "base_version": base,
+            "payload": payload}
+
+
+def test_a_photo_attached_offline_before_its_upload_ends_linked_in_any_order(send, photo_bytes, client,
+                                                                             headers_for):
+    headers = headers_for("kiemtra2")
+    photo_id = str(uuid.uuid4())
+    attach = _photo_mutation("photo.attach", {"photo_id": photo_id, "item_code": "D7"})
+    caption = _photo_mutation("photo.caption", {"photo_id": photo_id, "caption": "Sổ theo dõi hồ sơ"}, base=1)
+    results = client.post("/api/v1/sync", headers=headers,
+                          json={"device_id": "t", "mutations": [attach, caption]}).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied", "applied"]  # the bytes have not even been declared
+    created = send.declare(photo_bytes, photo_id=photo_id, caption="chú thích khi khai báo")
+    send.patch(created.headers["Location"], photo_bytes, 0)
+    info = send.get(f"/api/v1/photos/{photo_id}").get_json()
+    assert (info["status"], info["item_code"], info["caption"]) == ("ready", "D7", "Sổ theo dõi hồ sơ")
+    bundle = client.get(f"/api/v1/inspections/{VAN_LANG}/bundle", headers=headers).get_json()
+    listed = next(p for p in bundle["photos"] if p["id"] == photo_id)
+    assert listed["status"] == "ready" and listed["version"] == 2
+
+
+def test_photo_link_edits_conflict_on_a_stale_version(client, headers_for):
+    headers = headers_for("kiemtra2")
+    photo_id = str(uuid.uuid4())
+    first = _photo_mutation("photo.caption", {"photo_id": photo_id, "caption": "Một"})
+    client.post("/api/v1/sync", headers=headers, json={"device_id": "a", "mutations": [first]})
+    stale = _photo_mutation("photo.caption", {"photo_id": photo_id, "caption": "Hai"})  # also made offline
+    result = client.post("/api/v1/sync", headers=headers_for("kiemtra1"),
+                         json={"device_id": "b", "mutations": [stale]}).get_json()["results"][0]
+    assert result["status"] == "conflict" and result["current"]["caption"] == "Một"
+    detach = _photo_mutation("photo.detach", {"photo_id": photo_id}, base=1)
+    assert client.post("/api/v1/sync", headers=headers, json={"device_id": "a", "mutations": [detach]}) \
+        .get_json()["results"][0]["version"] == 2
+
+
+def test_attaching_to_a_finding_of_another_inspection_is_rejected(client, headers_for):
+    result = client.post("/api/v1/sync", headers=headers_for("kiemtra2"), json={"device_id": "a", "mutations": [
+        _photo_mutation("photo.attach", {"photo_id": str(uuid.uuid4()), "finding_id": str(uuid.uuid4())})]})
+    assert result.get_json()["results"][0]["problem"]["status"] == 404

@@ -15,13 +15,14 @@ from ..models import (
     CorrectiveAction,
     Finding,
     Inspection,
-    Photo,
+    PhotoLink,
     Recommendation,
     SectionAssignment,
 )
 from ..services.answers import current_state as answer_state
 from ..services.audit import jsonable
 from ..services.findings import current_state as finding_state
+from ..services.photo_links import link_state
 from ..services.review import section_state
 from .views import inspection_view
 
@@ -34,15 +35,6 @@ def recommendation_state(rec: Recommendation) -> dict:
             "responsible_unit_id": str(rec.responsible_unit_id), "origin": rec.origin, "text": rec.text,
             "deadline": rec.deadline.isoformat() if rec.deadline else None, "sort_order": rec.sort_order,
             "version": rec.version}
-
-
-def photo_state(photo: Photo) -> dict:
-    return {"entity": "photo", "id": str(photo.id), "item_code": photo.item_code,
-            "unit_id": str(photo.unit_id) if photo.unit_id else None,
-            "finding_id": str(photo.finding_id) if photo.finding_id else None, "caption": photo.caption,
-            "status": photo.status, "sha256": photo.sha256, "size_bytes": photo.size_bytes,
-            "content_type": photo.content_type, "width": photo.width, "height": photo.height,
-            "taken_at": photo.taken_at.isoformat() if photo.taken_at else None, "version": photo.version}
 
 
 def inspection_state(inspection: Inspection) -> dict:
@@ -66,8 +58,8 @@ def bundle(inspection: Inspection) -> dict:
         "findings": [finding_state(f) for f in findings],
         "recommendations": [recommendation_state(r) for r in db.session.scalars(
             sa.select(Recommendation).filter_by(inspection_id=inspection.id).order_by(Recommendation.sort_order))],
-        "photos": [photo_state(p) for p in db.session.scalars(
-            sa.select(Photo).filter_by(inspection_id=inspection.id).order_by(Photo.created_at))],
+        "photos": [link_state(link) for link in db.session.scalars(
+            sa.select(PhotoLink).filter_by(inspection_id=inspection.id).order_by(PhotoLink.photo_id))],
         "carried_actions": [
             {"id": str(a.id), "unit_id": str(a.unit_id), "text": a.text, "status": a.status,
              "deadline": a.deadline.isoformat() if a.deadline else None, "document_id": str(a.document_id)}
@@ -91,7 +83,7 @@ _STATE_OF = {
     "recommendation": (Recommendation, recommendation_state),
     "section": (SectionAssignment, section_state),
     "inspection": (Inspection, inspection_state),
-    "photo": (Photo, photo_state),
+    "photo": (PhotoLink, link_state),
 }
 
 

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from .. import access
 from ..errors import InvalidData, NotFound
 from ..extensions import db
-from ..models import Inspection, Photo, Upload
+from ..models import Inspection, Photo, PhotoLink, Upload
 from ..schemas.photos import LimitsSchema, PhotoCreateSchema, PhotoSchema
 from ..services import uploads as service
 
@@ -32,15 +32,16 @@ def _upload(photo_id: uuid.UUID) -> Upload:
 
 def _view(upload: Upload) -> dict:
     photo = db.session.get(Photo, upload.id) if upload.status == "ready" else None
+    link = db.session.get(PhotoLink, upload.id)
     view = {"id": upload.id, "inspection_id": upload.inspection_id, "status": upload.status,
             "offset": service.offset_of(upload), "size": upload.size_bytes, "sha256": upload.sha256,
             "content_type": upload.content_type, "reject_reason": upload.reject_reason,
-            "upload_url": url_for("photos.upload_offset", photo_id=upload.id), "item_code": upload.item_code,
-            "unit_id": upload.unit_id, "caption": upload.caption, "urls": None}
+            "upload_url": url_for("photos.upload_offset", photo_id=upload.id),
+            "item_code": link.item_code if link else None, "unit_id": link.unit_id if link else None,
+            "caption": link.caption if link else None, "urls": None}
     if photo is not None:
-        view.update(item_code=photo.item_code, unit_id=photo.unit_id, caption=photo.caption, width=photo.width,
-                    height=photo.height, taken_at=photo.taken_at, gps_lat=photo.gps_lat, gps_lon=photo.gps_lon,
-                    camera_model=photo.camera_model,
+        view.update(width=photo.width, height=photo.height, taken_at=photo.taken_at, gps_lat=photo.gps_lat,
+                    gps_lon=photo.gps_lon, camera_model=photo.camera_model,
                     urls={v: url_for("photos.get_image", photo_id=photo.id, variant=v) for v in VARIANTS})
     return view
 

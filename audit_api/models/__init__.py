@@ -6,7 +6,7 @@ from .auth import RefreshToken, TokenFamily
 from .changes import ChangeLogEntry
 from .checklists import ChecklistVersion, ThresholdOverride
 from .documents import Document, NumberSeries, document_units
-from .evidence import Photo, Upload
+from .evidence import Photo, PhotoLink, Upload
 from .findings import Finding, Recommendation, finding_answers
 from .inspections import Answer, AnswerRevision, Inspection, SectionAssignment, inspection_units
 from .sync import SyncMutation
@@ -15,9 +15,39 @@ from .units import Unit, UnitName, UnitSuccession, UnitType
 from .users import User, UserRole
 
 __all__ = [
-    "ActionResponse", "ActionReview", "Answer", "AnswerRevision", "AuditEvent", "ChangeLogEntry", "ChecklistVersion",
-    "CorrectiveAction", "Document", "Finding", "Inspection", "NumberSeries", "Photo", "Plan", "Recommendation",
-    "RefreshToken", "SectionAssignment", "SyncMutation", "Team", "TeamMember", "ThresholdOverride", "TokenFamily",
-    "Unit", "UnitName", "UnitSuccession", "UnitType", "Upload", "User", "UserRole", "action_response_files",
-    "document_units", "finding_answers", "inspection_units", "plan_units",
+    "ActionResponse",
+    "ActionReview",
+    "Answer",
+    "AnswerRevision",
+    "AuditEvent",
+    "ChangeLogEntry",
+    "ChecklistVersion",
+    "CorrectiveAction",
+    "Document",
+    "Finding",
+    "Inspection",
+    "NumberSeries",
+    "Photo",
+    "PhotoLink",
+    "Plan",
+    "Recommendation",
+    "RefreshToken",
+    "SectionAssignment",
+    "SyncMutation",
+    "Team",
+    "TeamMember",
+    "ThresholdOverride",
+    "TokenFamily",
+    "Unit",
+    "UnitName",
+    "UnitSuccession",
+    "UnitType",
+    "Upload",
+    "User",
+    "UserRole",
+    "action_response_files",
+    "document_units",
+    "finding_answers",
+    "inspection_units",
+    "plan_units",
 ]

@@ -16,14 +16,13 @@ EVIDENCE_KINDS = ("photo", "document")
 
 
 class Photo(db.Model):
+    """The stored bytes of a photo and what they are (what it is attached to lives in PhotoLink)."""
+
     __tablename__ = "photos"
     __table_args__ = (sa.CheckConstraint("size_bytes >= 0", name="size"),)
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)  # client-generated
     inspection_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("inspections.id"), index=True)
-    unit_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("units.id"))
-    item_code: Mapped[str | None] = mapped_column(sa.String(16))
-    finding_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("findings.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(str_enum("evidence_kind", *EVIDENCE_KINDS), default="photo")
     sha256: Mapped[str] = mapped_column(sa.String(64))
     size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
@@ -34,7 +33,6 @@ class Photo(db.Model):
     gps_lat: Mapped[float | None]
     gps_lon: Mapped[float | None]
     camera_model: Mapped[str | None] = mapped_column(sa.String(255))
-    caption: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(str_enum("photo_status", *PHOTO_STATUSES), default="uploading")
     reject_reason: Mapped[str | None] = mapped_column(sa.Text)
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -68,4 +66,21 @@ class Upload(db.Model):
     reject_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class PhotoLink(db.Model):
+    """What a photo is attached to: item, unit, finding, caption. Keyed by the photo's client id and
+    independent of the upload, so a tablet's photo.attach may arrive before, during or after the bytes."""
+
+    __tablename__ = "photo_links"
+
+    photo_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    item_code: Mapped[str | None] = mapped_column(sa.String(16))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("units.id"))
+    finding_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("findings.id", ondelete="SET NULL"))
+    caption: Mapped[str | None] = mapped_column(sa.Text)
+    version: Mapped[int] = mapped_column(default=1)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     updated_at: Mapped[datetime] = updated_at()

@@ -23,7 +23,7 @@ from ..errors import DomainError, translate_messages
 from ..extensions import db
 from ..models import Inspection, SyncMutation, User
 from ..schemas.common import StrictSchema
-from . import answer_batch, findings, quick_parse, review
+from . import answer_batch, findings, photo_links, quick_parse, review
 from .changes import record_change
 from .mutations import Applied, Conflict, Context, Rejected
 
@@ -33,6 +33,9 @@ HANDLERS = {
     "finding.update": findings.update_finding,
     "finding.delete": findings.delete_finding,
     "section.submit": review.submit_section,
+    "photo.attach": photo_links.attach,
+    "photo.detach": photo_links.detach,
+    "photo.caption": photo_links.caption,
 }
 
 

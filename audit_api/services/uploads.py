@@ -21,6 +21,7 @@ from ..errors import Conflict, DomainError, InvalidData
 from ..extensions import db
 from ..models import Inspection, Photo, Upload, User
 from ..models.common import utcnow
+from . import photo_links
 from .changes import record_change
 
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -111,6 +112,8 @@ def declare(user: User, data: dict) -> Upload:
                     content_type=data["content_type"], item_code=data.get("item_code"), unit_id=data.get("unit_id"),
                     caption=data.get("caption"), created_by=user.id)
     db.session.add(upload)
+    photo_links.seed(inspection, upload.id, item_code=upload.item_code, unit_id=upload.unit_id,
+                     caption=upload.caption, user=user)
     db.session.flush()
     return upload
 
@@ -169,11 +172,10 @@ def _finish(user: User, upload: Upload) -> None:
             _reject(upload, exc.reason)
         _store_objects(upload, path, display, thumb, info.content_type)
     db.session.add(Photo(
-        id=upload.id, inspection_id=upload.inspection_id, unit_id=upload.unit_id, item_code=upload.item_code,
-        kind=upload.kind, sha256=upload.sha256, size_bytes=upload.size_bytes, content_type=info.content_type,
-        width=info.width, height=info.height, taken_at=info.taken_at, gps_lat=info.gps_lat, gps_lon=info.gps_lon,
-        camera_model=info.camera_model, caption=upload.caption, status="ready", uploaded_by=user.id,
-        ready_at=utcnow(),
+        id=upload.id, inspection_id=upload.inspection_id, kind=upload.kind, sha256=upload.sha256,
+        size_bytes=upload.size_bytes, content_type=info.content_type, width=info.width, height=info.height,
+        taken_at=info.taken_at, gps_lat=info.gps_lat, gps_lon=info.gps_lon, camera_model=info.camera_model,
+        status="ready", uploaded_by=user.id, ready_at=utcnow(),
     ))
     upload.status = "ready"
     store().discard_staged(str(upload.id))
