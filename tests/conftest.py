@@ -7,6 +7,7 @@ temporary folder, with the same pragmas as production.
 from __future__ import annotations
 
 import os
+import uuid
 
 import flask_migrate
 import pytest
@@ -19,6 +20,7 @@ from audit_api.services.auth import open_session
 from audit_api.services.checklists import sync_checklists
 from audit_api.services.demo import seed as seed_demo
 from audit_api.services.users import create_user
+from audit_api.storage import S3Store
 from tests.support import CHECKLISTS_DIR, DEMO_PASSWORD
 from tests.world import build_other_province
 
@@ -144,3 +146,38 @@ def staff(headers_for) -> dict:
 @pytest.fixture
 def admin(headers_for) -> dict:
     return headers_for("admin")
+
+
+# --- S3: moto's server on loopback, started by the tests themselves --------------------------------------
+
+S3_CREDENTIALS = {"access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    from moto.server import ThreadedMotoServer  # a test dependency (requirements-dev.txt): never skipped
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_client(moto_endpoint):
+    return S3Store(bucket="unused", endpoint_url=moto_endpoint, **S3_CREDENTIALS).client
+
+
+@pytest.fixture
+def bucket(s3_client):
+    name = f"audit-{uuid.uuid4().hex[:16]}"
+    s3_client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def s3_store(moto_endpoint, bucket) -> S3Store:
+    return S3Store(bucket=bucket, endpoint_url=moto_endpoint, **S3_CREDENTIALS)

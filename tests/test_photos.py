@@ -220,3 +220,35 @@ def test_attaching_to_a_finding_of_another_inspection_is_rejected(client, header
     result = client.post("/api/v1/sync", headers=headers_for("kiemtra2"), json={"device_id": "a", "mutations": [
         _photo_mutation("photo.attach", {"photo_id": str(uuid.uuid4()), "finding_id": str(uuid.uuid4())})]})
     assert result.get_json()["results"][0]["problem"]["status"] == 404
+
+
+@pytest.fixture
+def on_s3(app, s3_store):
+    """The app's media store swapped for S3 on moto (loopback) for one test."""
+    local = app.extensions["media_store"]
+    app.extensions["media_store"] = s3_store
+    yield s3_store
+    app.extensions["media_store"] = local
+
+
+def test_on_s3_an_image_is_a_short_lived_presigned_redirect_given_only_after_the_access_check(on_s3, send,
+                                                                                             photo_bytes):
+    import urllib.parse
+    import urllib.request
+
+    created = send.declare(photo_bytes)
+    url, half = created.headers["Location"], len(photo_bytes) // 2
+    send.patch(url, photo_bytes[:half], 0)
+    assert on_s3.staged_size(created.get_json()["id"]) == half  # chunks are staged in the bucket too
+    assert send.patch(url, photo_bytes[half:], half).status_code == 204
+    photo_id = uuid.UUID(created.get_json()["id"])
+    assert all(on_s3.exists(key) for key in uploads.keys(photo_id).values())
+
+    outsider = send.get(f"/api/v1/photos/{photo_id}/original", who="kiemtra-tng")
+    assert outsider.status_code == 404 and "Location" not in outsider.headers
+    response = send.get(f"/api/v1/photos/{photo_id}/original")
+    assert response.status_code == 302
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(response.headers["Location"]).query)
+    assert 0 < int(query["X-Amz-Expires"][0]) <= 900  # SigV4 presigned, at most 15 minutes
+    with urllib.request.urlopen(response.headers["Location"], timeout=10) as fetched:  # noqa: S310 — loopback moto
+        assert fetched.read() == photo_bytes

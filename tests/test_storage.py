@@ -62,30 +62,6 @@ def payload(size: int, seed: int = 0) -> bytes:
 # --- fixtures -------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint():
-    moto_server = pytest.importorskip("moto.server")
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def s3_client(moto_endpoint):
-    return S3Store(bucket="unused", endpoint_url=moto_endpoint, **CREDENTIALS).client
-
-
-@pytest.fixture
-def bucket(s3_client):
-    name = f"audit-{uuid.uuid4().hex[:16]}"
-    s3_client.create_bucket(Bucket=name)
-    return name
-
-
 @pytest.fixture(params=["local", "s3"])
 def store(request, tmp_path) -> MediaStore:
     if request.param == "local":
@@ -93,11 +69,6 @@ def store(request, tmp_path) -> MediaStore:
     endpoint = request.getfixturevalue("moto_endpoint")
     bucket = request.getfixturevalue("bucket")
     return S3Store(bucket=bucket, endpoint_url=endpoint, **CREDENTIALS)
-
-
-@pytest.fixture
-def s3_store(moto_endpoint, bucket) -> S3Store:
-    return S3Store(bucket=bucket, endpoint_url=moto_endpoint, **CREDENTIALS)
 
 
 def leftovers(store: MediaStore) -> list[str]:
