@@ -258,7 +258,8 @@ def start_moto() -> tuple[subprocess.Popen, str]:
     """moto in its own process, so it does not share a GIL with the uploader threads; ends with our stdin."""
     code = ("import sys; from moto.server import ThreadedMotoServer as S; s = S(ip_address='127.0.0.1', port=0, "
             "verbose=False); s.start(); print(s.get_host_and_port()[1], flush=True); sys.stdin.read(); s.stop()")
-    proc = subprocess.Popen([str(BIN / "python"), "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([str(BIN / "python"), "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)  # werkzeug logs every request to stderr
     return proc, f"http://127.0.0.1:{int(proc.stdout.readline())}"
 
 
@@ -321,10 +322,13 @@ def run_backend(backend: str, photos: list, pool_factory, rounds: int, tmp: Path
         sampler = RssSampler(workers)
         sampler.start()
         app_walls, floor_walls, timings, floor_results = [], [], {}, []
-        for _ in range(1 if profile else rounds):
+        for n in range(1 if profile else rounds):
+            if n % 2:  # alternate which goes first, so neither always follows the other's page cache and heat
+                floor_wall, floor_results = run_floor(pool, [p[0] for p in photos])
             wall, ids, timings = upload_all(port, token, photos)
+            if not n % 2:
+                floor_wall, floor_results = run_floor(pool, [p[0] for p in photos])
             app_walls.append(wall)
-            floor_wall, floor_results = run_floor(pool, [p[0] for p in photos])
             floor_walls.append(floor_wall)
             check_ready(port, token, ids, [r[1] for r in floor_results])
         sampler.done.set()
