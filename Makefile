@@ -47,6 +47,8 @@ test-pg: $(VENV)/.installed-dev
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
 
-bench: install
+# moto (for the S3 photo run) is a test dependency, hence the dev install.
+bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/sync.py --no-profile
 	$(BIN)/python bench/sync.py --no-profile --db postgresql
+	$(BIN)/python bench/photos.py
