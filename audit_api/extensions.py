@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -56,8 +56,35 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         # Reads (GET) take no write lock, so readers never queue behind writers; anything else —
-        # writes, CLI commands, tests — takes the lock at BEGIN.
-        if has_request_context() and request.method in READ_ONLY_METHODS:
-            conn.exec_driver_sql("BEGIN DEFERRED")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # writes, CLI commands, tests — takes the lock at BEGIN, unless the view said it reads first and
+        # asks for the lock only when it writes (see `writes_late`).
+        mode = g.get(SQLITE_BEGIN) if has_app_context() else None
+        if mode is None:
+            read_only = has_request_context() and request.method in READ_ONLY_METHODS
+            mode = "DEFERRED" if read_only else "IMMEDIATE"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+SQLITE_BEGIN = "sqlite_begin"
+WRITES_LATE_ATTR = "_writes_late"
+
+
+def writes_late(view):
+    """A view that reads, then does slow work with no transaction open, then writes briefly: its first
+    transaction is a deferred read (so slow work never holds SQLite's write lock); it calls
+    `begin_writing()` before it writes."""
+    setattr(view, WRITES_LATE_ATTR, True)
+    return view
+
+
+def begin_writing() -> None:
+    """End the current (read) transaction; the next one takes the write lock at BEGIN."""
+    db.session.rollback()
+    g.pop(SQLITE_BEGIN, None)
+
+
+def mark_deferred_start(app) -> None:
+    """before_request: views marked writes_late start with a deferred transaction."""
+    view = app.view_functions.get(request.endpoint) if request.endpoint else None
+    if getattr(view, WRITES_LATE_ATTR, False):
+        g.setdefault(SQLITE_BEGIN, "DEFERRED")

@@ -252,3 +252,51 @@ def test_on_s3_an_image_is_a_short_lived_presigned_redirect_given_only_after_the
     assert 0 < int(query["X-Amz-Expires"][0]) <= 900  # SigV4 presigned, at most 15 minutes
     with urllib.request.urlopen(response.headers["Location"], timeout=10) as fetched:  # noqa: S310 — loopback moto
         assert fetched.read() == photo_bytes
+
+
+@pytest.mark.no_db_transaction
+@pytest.mark.skipif(bool(__import__("os").environ.get("TEST_DATABASE_URL")), reason="SQLite's database-wide lock")
+def test_processing_a_photo_holds_no_sqlite_write_lock(tmp_path, monkeypatch, photo_bytes):
+    """While one worker hashes and resizes a photo, other workers' writes must not wait for it."""
+    import sqlite3
+
+    import flask_migrate
+
+    from audit_api import create_app
+    from audit_api.services.checklists import sync_checklists
+    from audit_api.services.demo import seed
+    from tests.support import CHECKLISTS_DIR
+
+    path = tmp_path / "lock.sqlite3"
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                      "MEDIA_ROOT": str(tmp_path / "media"), "CHECKLISTS_DIR": str(CHECKLISTS_DIR)})
+    with app.app_context():
+        flask_migrate.upgrade()
+        sync_checklists(CHECKLISTS_DIR)
+        seed(password="mat-khau-thu")
+        db.session.commit()
+    client = app.test_client()
+    token = client.post("/api/v1/auth/login", json={"username": "kiemtra2", "password": "mat-khau-thu"}) \
+        .get_json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    seen: list[bool] = []
+    real_process = uploads.process
+
+    def process_and_probe(job):
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once if this request still held the write lock
+            other.execute("ROLLBACK")
+            seen.append(True)
+        finally:
+            other.close()
+        return real_process(job)
+
+    monkeypatch.setattr(uploads, "process", process_and_probe)
+    created = client.post("/api/v1/photos", headers=headers, json={
+        "id": str(uuid.uuid4()), "inspection_id": str(VAN_LANG), "size": len(photo_bytes),
+        "sha256": hashlib.sha256(photo_bytes).hexdigest(), "content_type": "image/jpeg"})
+    response = client.patch(created.headers["Location"], data=photo_bytes,
+                            headers={**headers, "Upload-Offset": "0", "Content-Type": OFFSET_TYPE})
+    assert response.status_code == 204 and seen == [True]
+    assert client.get(f"/api/v1/photos/{created.get_json()['id']}", headers=headers).get_json()["status"] == "ready"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -122,71 +123,118 @@ def offset_of(upload: Upload) -> int:
     return upload.size_bytes if upload.status == "ready" else store().staged_size(str(upload.id))
 
 
-def receive(user: User, upload: Upload, offset: int, chunk: bytes) -> Upload:
-    """Stage one chunk at `offset`; the chunk that completes the upload also verifies and stores it."""
-    from ..storage import OffsetMismatch
+@dataclass(frozen=True)
+class Job:
+    """What the slow phases need of an upload, as plain values (no database session is open then)."""
 
+    id: uuid.UUID
+    inspection_id: uuid.UUID
+    size: int
+    sha256: str
+    content_type: str
+    kind: str
+    user_id: uuid.UUID
+
+
+@dataclass
+class Processed:
+    info: object
+
+
+@dataclass
+class Refused:
+    reason: str
+
+
+def check_receive(user: User, upload: Upload, offset: int, length: int) -> Job:
+    """Phase 1 (reads only): may this user send these bytes now?"""
     _require_writer(user, db.session.get(Inspection, upload.inspection_id))
     if upload.status != "uploading":
         raise OffsetConflict("Tệp đã tải lên xong hoặc đã bị từ chối.", headers={"Upload-Offset": str(
             offset_of(upload))}, status_of_upload=upload.status)
-    if len(chunk) > current_app.config["UPLOAD_CHUNK_MAX_BYTES"]:
+    if length > current_app.config["UPLOAD_CHUNK_MAX_BYTES"]:
         raise TooLarge("Một lần gửi vượt giới hạn kích thước đoạn (chunk).")
-    if offset + len(chunk) > upload.size_bytes:
+    if offset + length > upload.size_bytes:
         raise TooLarge("Dữ liệu gửi lên vượt quá kích thước đã khai báo.")
+    return Job(id=upload.id, inspection_id=upload.inspection_id, size=upload.size_bytes, sha256=upload.sha256,
+               content_type=upload.content_type, kind=upload.kind, user_id=user.id)
+
+
+def stage(job: Job, offset: int, chunk: bytes) -> int:
+    """Phase 2 (no database): add the chunk to the staged bytes; returns how many are staged."""
+    from ..storage import OffsetMismatch
+
     try:
-        staged = store().append(str(upload.id), offset, chunk)
+        return store().append(str(job.id), offset, chunk)
     except OffsetMismatch as exc:
         raise OffsetConflict(f"Cần tiếp tục từ byte {exc.expected}, không phải {offset}.",
                              headers={"Upload-Offset": str(exc.expected)}, expected_offset=exc.expected) from exc
-    if staged == upload.size_bytes:
-        _finish(user, upload)
-    return upload
 
 
-def _reject(upload: Upload, reason: str) -> None:
-    store().discard_staged(str(upload.id))
-    upload.status, upload.reject_reason = "rejected", reason
-    db.session.flush()
-    raise UploadRejected(reason, upload_id=str(upload.id))
-
-
-def _finish(user: User, upload: Upload) -> None:
+def process(job: Job) -> Processed | Refused:
+    """Phase 3 (no database): check the bytes against the declaration, make and store the derivatives.
+    Refused bytes are discarded here; recording the refusal is phase 4's."""
     from .. import images
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "upload"
         digest = hashlib.sha256()
-        with store().open_staged(str(upload.id)) as staged, open(path, "wb") as out:
+        with store().open_staged(str(job.id)) as staged, open(path, "wb") as out:
             for block in iter(lambda: staged.read(1024 * 1024), b""):
                 digest.update(block)
                 out.write(block)
-        if path.stat().st_size != upload.size_bytes or digest.hexdigest() != upload.sha256:
-            _reject(upload, "SHA-256 hoặc kích thước của tệp không khớp với khai báo (checksum mismatch).")
+        if path.stat().st_size != job.size or digest.hexdigest() != job.sha256:
+            store().discard_staged(str(job.id))
+            return Refused("SHA-256 hoặc kích thước của tệp không khớp với khai báo (checksum mismatch).")
         try:
-            info = images.inspect(path, declared_type=upload.content_type,
+            info = images.inspect(path, declared_type=job.content_type,
                                   max_pixels=current_app.config["PHOTO_MAX_PIXELS"])
             display, thumb = images.derivatives(path, display_px=current_app.config["PHOTO_DISPLAY_PX"],
                                                 thumb_px=current_app.config["PHOTO_THUMB_PX"])
         except images.ImageRejected as exc:
-            _reject(upload, exc.reason)
-        _store_objects(upload, path, display, thumb, info.content_type)
+            store().discard_staged(str(job.id))
+            return Refused(exc.reason)
+        _store_objects(job.id, path, display, thumb, info.content_type)
+    return Processed(info=info)
+
+
+def record(job: Job, outcome: Processed | Refused) -> Upload:
+    """Phase 4 (a short write): the Photo row, or the refusal, under a lock on the upload row; the status
+    is checked again, since the slow phases ran without one."""
+    upload = db.session.scalar(sa.select(Upload).filter_by(id=job.id).with_for_update()
+                               .execution_options(populate_existing=True))
+    if upload.status != "uploading":
+        return upload
+    if isinstance(outcome, Refused):
+        upload.status, upload.reject_reason = "rejected", outcome.reason
+        db.session.flush()
+        raise UploadRejected(outcome.reason, upload_id=str(upload.id))
+    info = outcome.info
     db.session.add(Photo(
-        id=upload.id, inspection_id=upload.inspection_id, kind=upload.kind, sha256=upload.sha256,
-        size_bytes=upload.size_bytes, content_type=info.content_type, width=info.width, height=info.height,
-        taken_at=info.taken_at, gps_lat=info.gps_lat, gps_lon=info.gps_lon, camera_model=info.camera_model,
-        status="ready", uploaded_by=user.id, ready_at=utcnow(),
+        id=job.id, inspection_id=job.inspection_id, kind=job.kind, sha256=job.sha256, size_bytes=job.size,
+        content_type=info.content_type, width=info.width, height=info.height, taken_at=info.taken_at,
+        gps_lat=info.gps_lat, gps_lon=info.gps_lon, camera_model=info.camera_model, status="ready",
+        uploaded_by=job.user_id, ready_at=utcnow(),
     ))
     upload.status = "ready"
-    store().discard_staged(str(upload.id))
-    record_change(upload.inspection_id, "photo", upload.id)
+    store().discard_staged(str(job.id))
+    record_change(job.inspection_id, "photo", job.id)
     db.session.flush()
+    return upload
 
 
-def _store_objects(upload: Upload, path: Path, display, thumb, content_type: str) -> None:
+def receive(user: User, upload: Upload, offset: int, chunk: bytes) -> Upload:
+    """All four phases in one transaction (the CLI and tests; the API runs them apart, see api/photos.py)."""
+    job = check_receive(user, upload, offset, len(chunk))
+    if stage(job, offset, chunk) == job.size:
+        record(job, process(job))
+    return upload
+
+
+def _store_objects(photo_id: uuid.UUID, path: Path, display, thumb, content_type: str) -> None:
     from ..storage import ObjectExists
 
-    target = keys(upload.id)
+    target = keys(photo_id)
     with open(path, "rb") as original:
         try:
             store().put(target["original"], original, content_type=content_type)
