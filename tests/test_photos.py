@@ -300,3 +300,25 @@ def test_processing_a_photo_holds_no_sqlite_write_lock(tmp_path, monkeypatch, ph
                             headers={**headers, "Upload-Offset": "0", "Content-Type": OFFSET_TYPE})
     assert response.status_code == 204 and seen == [True]
     assert client.get(f"/api/v1/photos/{created.get_json()['id']}", headers=headers).get_json()["status"] == "ready"
+
+
+def test_a_photo_whose_processing_failed_is_finished_by_an_empty_patch_at_its_full_offset(send, photo_bytes,
+                                                                                         monkeypatch):
+    """Every byte arrived but storing the derivatives failed (S3 down): nothing is sent again; an empty PATCH
+    at Upload-Offset = size runs the check and the processing once more."""
+    real_process = uploads.process
+
+    def storage_down(job):
+        raise ConnectionError("media store unreachable")
+
+    created = send.declare(photo_bytes)
+    url, photo_id = created.headers["Location"], created.get_json()["id"]
+    monkeypatch.setattr(uploads, "process", storage_down)
+    with pytest.raises(ConnectionError):  # in production: a 500 problem with a request id
+        send.patch(url, photo_bytes, 0)
+    assert send.head(url).headers["Upload-Offset"] == str(len(photo_bytes))  # the bytes are safe
+    assert send.get(f"/api/v1/photos/{photo_id}").get_json()["status"] == "uploading"
+    monkeypatch.setattr(uploads, "process", real_process)
+    finished = send.patch(url, b"", len(photo_bytes))
+    assert finished.status_code == 204 and finished.headers["Upload-Offset"] == str(len(photo_bytes))
+    assert send.get(f"/api/v1/photos/{photo_id}").get_json()["status"] == "ready"

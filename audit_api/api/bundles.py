@@ -22,7 +22,7 @@ from ..models import (
 from ..services.answers import current_state as answer_state
 from ..services.audit import jsonable
 from ..services.findings import current_state as finding_state
-from ..services.photo_links import link_state
+from ..services.photo_links import link_state, photos_of
 from ..services.review import section_state
 from .views import inspection_view
 
@@ -45,6 +45,9 @@ def inspection_state(inspection: Inspection) -> dict:
 def bundle(inspection: Inspection) -> dict:
     """Everything a tablet needs to work on an inspection offline (the checklist comes from its own URL)."""
     units = [inspection.host_unit, *inspection.sub_units]
+    links = list(db.session.scalars(sa.select(PhotoLink).filter_by(inspection_id=inspection.id)
+                                    .order_by(PhotoLink.photo_id)))
+    photos = photos_of(links)
     findings = list(db.session.scalars(sa.select(Finding).filter_by(inspection_id=inspection.id)
                                        .order_by(Finding.section_code, Finding.item_code, Finding.created_at)))
     return {
@@ -58,8 +61,7 @@ def bundle(inspection: Inspection) -> dict:
         "findings": [finding_state(f) for f in findings],
         "recommendations": [recommendation_state(r) for r in db.session.scalars(
             sa.select(Recommendation).filter_by(inspection_id=inspection.id).order_by(Recommendation.sort_order))],
-        "photos": [link_state(link) for link in db.session.scalars(
-            sa.select(PhotoLink).filter_by(inspection_id=inspection.id).order_by(PhotoLink.photo_id))],
+        "photos": [link_state(link, photos) for link in links],
         "carried_actions": [
             {"id": str(a.id), "unit_id": str(a.unit_id), "text": a.text, "status": a.status,
              "deadline": a.deadline.isoformat() if a.deadline else None, "document_id": str(a.document_id)}
@@ -100,10 +102,13 @@ def feed_page(rows: list[ChangeLogEntry]) -> list[dict]:
             key = model.__mapper__.primary_key[0]
             found = db.session.scalars(sa.select(model).where(key.in_([uuid.UUID(i) for i in ids]))).all()
             loaded[entity_type] = {str(getattr(obj, key.key)): obj for obj in found}
+    photos = photos_of(loaded.get("photo", {}).values())
     changes = []
     for (entity_type, entity_id), row in latest.items():
         obj = loaded.get(entity_type, {}).get(entity_id)
-        state = _STATE_OF[entity_type][1](obj) if obj is not None and not row.deleted else None
+        state = None
+        if obj is not None and not row.deleted:
+            state = link_state(obj, photos) if entity_type == "photo" else _STATE_OF[entity_type][1](obj)
         changes.append({"seq": row.seq, "inspection_id": str(row.inspection_id), "entity_type": entity_type,
                         "entity_id": entity_id, "deleted": state is None, "data": state})
     return changes

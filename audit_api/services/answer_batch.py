@@ -25,18 +25,11 @@ from ..extensions import db
 from ..models import Answer, AnswerRevision, Inspection, SyncMutation, User
 from ..models.common import utcnow
 from . import bulk, quick_parse, rules
-from .answers import ClearPayload, SetPayload
+from .answers import ClearPayload, SetPayload, current_state
+from .mutations import problem, problem_of
 
 ANSWER_TYPES = ("answer.set", "answer.clear")
 SET_PAYLOAD, CLEAR_PAYLOAD = SetPayload(), ClearPayload()
-
-
-def _problem(status: int, detail: str, errors: dict | None = None) -> dict:
-    problem = {"type": "/problems/mutation-rejected", "title": "Thay đổi không được chấp nhận", "status": status,
-               "detail": detail}
-    if errors:
-        problem["errors"] = errors
-    return problem
 
 
 @dataclass
@@ -60,7 +53,7 @@ def _open(user: User, inspection_id, cache: dict) -> _Inspection | dict:
     try:
         inspection = access.require_inspection(user, db.session.get(Inspection, inspection_id))
     except DomainError as exc:
-        cache[inspection_id] = _problem(exc.status, exc.detail)
+        cache[inspection_id] = problem_of(exc)
         return cache[inspection_id]
     columns = [Answer.id, Answer.item_code, Answer.unit_id, Answer.value, Answer.note, Answer.source,
                Answer.period_from, Answer.period_to, Answer.version, Answer.author_id, Answer.client_time,
@@ -88,30 +81,30 @@ def _section_problem(user: User, state: _Inspection, section: str) -> dict | Non
             access.require_section_write(user, state.model, section)
             state.section_problems[section] = None
         except DomainError as exc:
-            state.section_problems[section] = _problem(exc.status, exc.detail)
+            state.section_problems[section] = problem_of(exc)
     return state.section_problems[section]
 
 
 class _Refusal(Exception):
-    def __init__(self, problem: dict):
-        self.problem = problem
+    def __init__(self, body: dict):
+        self.problem = body
 
 
 def _target(user: User, state: _Inspection, data: dict):
     found = state.items.get(data["item_code"])
     if found is None:
-        raise _Refusal(_problem(422, f"Danh mục {state.model.checklist_version.key} không có mục "
+        raise _Refusal(problem(422, f"Danh mục {state.model.checklist_version.key} không có mục "
                                      f"{data['item_code']}.", {"item_code": ["Không có trong danh mục."]}))
     item, section = found
     unit = state.units.get(data["unit_id"] or state.model.host_unit_id)
     if unit is None:
-        raise _Refusal(_problem(422, "Đơn vị không thuộc cuộc kiểm tra này.", {"unit_id": ["Không thuộc."]}))
+        raise _Refusal(problem(422, "Đơn vị không thuộc cuộc kiểm tra này.", {"unit_id": ["Không thuộc."]}))
     if unit.unit_type not in item["applies_to"]:
-        raise _Refusal(_problem(422, f"Mục {item['code']} không áp dụng cho {unit.name}.",
+        raise _Refusal(problem(422, f"Mục {item['code']} không áp dụng cho {unit.name}.",
                                 {"item_code": ["Không áp dụng cho loại đơn vị này."]}))
-    problem = _section_problem(user, state, section)
-    if problem:
-        raise _Refusal(problem)
+    refusal = _section_problem(user, state, section)
+    if refusal:
+        raise _Refusal(refusal)
     return item, unit
 
 
@@ -122,32 +115,15 @@ def _new_values(mutation: dict, item: dict, unit, state: _Inspection) -> dict:
     try:
         value = validate_value(item, data["value"])
     except InvalidValue as exc:
-        raise _Refusal(_problem(422, str(exc), {"value": [str(exc)]})) from exc
+        raise _Refusal(problem(422, str(exc), {"value": [str(exc)]})) from exc
     period = data["period"]
     if period and period["to"] < period["from_"]:
-        raise _Refusal(_problem(422, "Kỳ số liệu: ngày kết thúc trước ngày bắt đầu.", {"period": ["Không hợp lệ."]}))
+        raise _Refusal(problem(422, "Kỳ số liệu: ngày kết thúc trước ngày bắt đầu.", {"period": ["Không hợp lệ."]}))
     if item.get("visible_if") and not state.evaluation.visible(item, unit):
-        raise _Refusal(_problem(422, f"Mục {item['code']} đang ẩn theo điều kiện hiển thị; không nhận câu trả lời.",
+        raise _Refusal(problem(422, f"Mục {item['code']} đang ẩn theo điều kiện hiển thị; không nhận câu trả lời.",
                                 {"item_code": ["Mục đang ẩn."]}))
     return {"value": value, "note": data["note"], "source": data["source"],
             "period_from": period["from_"] if period else None, "period_to": period["to"] if period else None}
-
-
-def _current(row: dict | None, item_code: str, unit_id, authors: dict) -> dict:
-    """The conflict report, shaped like answers.current_state."""
-    if row is None:
-        return {"entity": "answer", "item_code": item_code, "unit_id": str(unit_id), "value": None, "version": 0}
-    author_id = row["author_id"]
-    if author_id is not None and author_id not in authors:
-        user = db.session.get(User, author_id)
-        authors[author_id] = {"id": str(author_id), "full_name": user.full_name} if user else None
-    return {"entity": "answer", "id": str(row["id"]), "item_code": item_code, "unit_id": str(unit_id),
-            "value": row["value"], "note": row.get("note"), "source": row.get("source"),
-            "period": {"from": row["period_from"].isoformat(), "to": row["period_to"].isoformat()}
-            if row.get("period_from") and row.get("period_to") else None,
-            "version": row["version"], "author": authors.get(author_id),
-            "client_time": row["client_time"].isoformat() if row.get("client_time") else None,
-            "updated_at": row["updated_at"].isoformat() if row.get("updated_at") else None}
 
 
 class _Writes:
@@ -190,7 +166,7 @@ def _apply(user, mutation, cache, authors, writes: _Writes, now) -> dict:
         mutation["data"] = quick if quick is not None else (SET_PAYLOAD if setting else CLEAR_PAYLOAD).load(
             mutation["payload"])
     except ma.ValidationError as exc:
-        return {"id": mutation_id, "status": "rejected", "problem": _problem(
+        return {"id": mutation_id, "status": "rejected", "problem": problem(
             422, "Nội dung thay đổi không hợp lệ; xem 'errors'.", {"payload": translate_messages(exc.messages)})}
     state = _open(user, mutation["inspection_id"], cache)
     if isinstance(state, dict):
@@ -203,7 +179,7 @@ def _apply(user, mutation, cache, authors, writes: _Writes, now) -> dict:
     key = (item["code"], unit.id)
     row = state.answers.get(key)
     if (mutation["base_version"] or 0) != (row["version"] if row else 0):
-        return {"id": mutation_id, "status": "conflict", "current": _current(row, item["code"], unit.id, authors)}
+        return {"id": mutation_id, "status": "conflict", "current": current_state(row, item["code"], unit.id, authors)}
     row = _stage(state, key, row, values, user, mutation, writes, now)
     return {"id": mutation_id, "status": "applied", "version": row["version"], "entity_id": str(row["id"])}
 

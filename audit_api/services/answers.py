@@ -5,6 +5,8 @@ Answer mutations are applied by answer_batch.py (in runs, or one at a time): one
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from marshmallow import fields, validate
 
 from ..checklist_format import DATA_SOURCES
@@ -40,16 +42,22 @@ def find_item(definition: dict, item_code: str) -> tuple[dict, str] | tuple[None
     return None, None
 
 
-def current_state(answer: Answer | None, item_code: str, unit_id) -> dict:
-    """What the server holds, as a conflict reports it and the change feed sends it."""
+ANSWER_FIELDS = ("id", "item_code", "unit_id", "value", "note", "source", "period_from", "period_to", "version",
+                 "author_id", "client_time", "updated_at")
+
+
+def current_state(answer: Answer | Mapping | None, item_code: str, unit_id, authors: dict | None = None) -> dict:
+    """What the server holds, as a conflict reports it and the change feed sends it. `answer` is a model
+    or a row mapping (the bulk path works on plain rows)."""
     if answer is None:
         return {"entity": "answer", "item_code": item_code, "unit_id": str(unit_id), "value": None, "version": 0}
+    row = answer if isinstance(answer, Mapping) else {name: getattr(answer, name) for name in ANSWER_FIELDS}
     return {
-        "entity": "answer", "id": str(answer.id), "item_code": answer.item_code, "unit_id": str(answer.unit_id),
-        "value": answer.value, "note": answer.note, "source": answer.source,
-        "period": {"from": answer.period_from.isoformat(), "to": answer.period_to.isoformat()}
-        if answer.period_from and answer.period_to else None,
-        "version": answer.version, "author": author(answer.author_id),
-        "client_time": answer.client_time.isoformat() if answer.client_time else None,
-        "updated_at": answer.updated_at.isoformat(),
+        "entity": "answer", "id": str(row["id"]), "item_code": row["item_code"], "unit_id": str(row["unit_id"]),
+        "value": row["value"], "note": row["note"], "source": row["source"],
+        "period": {"from": row["period_from"].isoformat(), "to": row["period_to"].isoformat()}
+        if row["period_from"] and row["period_to"] else None,
+        "version": row["version"], "author": author(row["author_id"], authors),
+        "client_time": row["client_time"].isoformat() if row["client_time"] else None,
+        "updated_at": row["updated_at"].isoformat() if row["updated_at"] else None,
     }

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import marshmallow as ma
 
-from ..errors import translate_messages
+from ..errors import DomainError, translate_messages
 from ..models import Inspection, User
 
 
@@ -41,13 +41,24 @@ class Conflict(Exception):
         self.current = current
 
 
+def problem(status: int, detail: str, errors: dict | None = None, *, slug: str | None = None,
+            title: str | None = None) -> dict:
+    """The problem object a rejected mutation carries in its result (the one shape, whichever path)."""
+    body = {"type": f"/problems/{slug or 'mutation-rejected'}", "title": title or "Thay đổi không được chấp nhận",
+            "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def problem_of(error: DomainError) -> dict:
+    return problem(error.status, error.detail, error.errors, slug=error.slug, title=error.title)
+
+
 class Rejected(Exception):
     def __init__(self, status: int, detail: str, errors: dict | None = None):
         super().__init__(detail)
-        self.problem = {"type": "/problems/mutation-rejected", "title": "Thay đổi không được chấp nhận",
-                        "status": status, "detail": detail}
-        if errors:
-            self.problem["errors"] = errors
+        self.problem = problem(status, detail, errors)
 
 
 def load_payload(schema: ma.Schema, payload: dict) -> dict:
@@ -64,10 +75,16 @@ def check_base_version(base_version: int | None, current_version: int, current: 
         raise Conflict(current)
 
 
-def author(user_id, users: dict | None = None) -> dict | None:
+def author(user_id, cache: dict | None = None) -> dict | None:
+    """Who wrote something, as results and the feed show it; `cache` (id → author) spares repeated reads."""
     from ..extensions import db
 
     if user_id is None:
         return None
-    user = (users or {}).get(user_id) or db.session.get(User, user_id)
-    return {"id": str(user.id), "full_name": user.full_name} if user else None
+    if cache is not None and user_id in cache:
+        return cache[user_id]
+    user = db.session.get(User, user_id)
+    found = {"id": str(user.id), "full_name": user.full_name} if user else None
+    if cache is not None:
+        cache[user_id] = found
+    return found

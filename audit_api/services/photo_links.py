@@ -33,9 +33,15 @@ class CaptionPayload(StrictSchema):
     caption = fields.String(required=True, allow_none=True, validate=[validate.Length(max=2000), no_nul])
 
 
-def link_state(link: PhotoLink) -> dict:
+def photos_of(links) -> dict:
+    """The stored photos of some links, in one query (lists pass this to link_state)."""
+    ids = [link.photo_id for link in links]
+    return {p.id: p for p in db.session.scalars(sa.select(Photo).where(Photo.id.in_(ids)))} if ids else {}
+
+
+def link_state(link: PhotoLink, photos: dict | None = None) -> dict:
     """The photo as tablets see it: its links, and its bytes' status and metadata once stored."""
-    photo = db.session.get(Photo, link.photo_id)
+    photo = photos.get(link.photo_id) if photos is not None else db.session.get(Photo, link.photo_id)
     state = {"entity": "photo", "id": str(link.photo_id), "inspection_id": str(link.inspection_id),
              "item_code": link.item_code, "unit_id": str(link.unit_id) if link.unit_id else None,
              "finding_id": str(link.finding_id) if link.finding_id else None, "caption": link.caption,

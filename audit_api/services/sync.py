@@ -25,7 +25,7 @@ from ..models import Inspection, SyncMutation, User
 from ..schemas.common import StrictSchema
 from . import answer_batch, findings, photo_links, quick_parse, review
 from .changes import record_change
-from .mutations import Applied, Conflict, Context, Rejected
+from .mutations import Applied, Conflict, Context, Rejected, problem, problem_of
 
 # Answer mutations go through answer_batch (alone or in runs); these are applied one at a time.
 HANDLERS = {
@@ -153,9 +153,9 @@ def _apply_one(user: User, device_id: str, raw, touched: dict) -> dict:
             return _store_outcome(user, device_id, mutation, "conflict", result)
         except (Rejected, DomainError) as exc:
             savepoint.rollback()
-            problem = exc.problem if isinstance(exc, Rejected) else _problem_of(exc)
-            result = {"id": str(mutation["id"]), "status": "rejected", "problem": problem}
-            return _store_outcome(user, device_id, mutation, "rejected", result, problem)
+            refusal = exc.problem if isinstance(exc, Rejected) else problem_of(exc)
+            result = {"id": str(mutation["id"]), "status": "rejected", "problem": refusal}
+            return _store_outcome(user, device_id, mutation, "rejected", result, refusal)
         except IntegrityError:
             # A concurrent request wrote first: the same mutation (→ duplicate) or the same new entity (→ the
             # retry sees it and reports a conflict).
@@ -220,21 +220,11 @@ def _reject_malformed(user: User, device_id: str, raw, error: ma.ValidationError
         mutation_id = uuid.UUID(str(raw_id))
     except ValueError:
         mutation_id = None
-    problem = {"type": "/problems/mutation-rejected", "title": "Thay đổi không được chấp nhận", "status": 422,
-               "detail": "Thay đổi không đúng định dạng (malformed mutation).",
-               "errors": translate_messages(error.messages)}
-    result = {"id": str(mutation_id) if mutation_id else raw_id, "status": "rejected", "problem": problem}
+    refusal = problem(422, "Thay đổi không đúng định dạng (malformed mutation).", translate_messages(error.messages))
+    result = {"id": str(mutation_id) if mutation_id else raw_id, "status": "rejected", "problem": refusal}
     if mutation_id is not None and db.session.get(SyncMutation, mutation_id) is not None:
         return _duplicate(db.session.get(SyncMutation, mutation_id))
     kept = {"id": mutation_id or uuid.uuid4(), "type": str(raw.get("type", "?"))[:32] if isinstance(raw, dict) else "?",
             "inspection_id": None, "base_version": None, "payload": raw if isinstance(raw, dict) else {"raw": raw},
             "client_time": None}
-    return _store_outcome(user, device_id, kept, "rejected", result, problem)
-
-
-def _problem_of(error: DomainError) -> dict:
-    problem = {"type": f"/problems/{error.slug or 'mutation-rejected'}",
-               "title": error.title or "Thay đổi không được chấp nhận", "status": error.status, "detail": error.detail}
-    if error.errors:
-        problem["errors"] = error.errors
-    return problem
+    return _store_outcome(user, device_id, kept, "rejected", result, refusal)
