@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime
 
@@ -38,14 +39,17 @@ class UTCDateTime(TypeDecorator):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
-        def process(value):
-            if value is None:
-                return None
+        # A batch stamps hundreds of rows with the same few instants: format each instant once.
+        @functools.lru_cache(maxsize=256)
+        def text_of(value: datetime) -> str:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given; use timezone-aware UTC datetimes")
             if value.utcoffset():
                 value = value.astimezone(UTC)
             return f"{value:%Y-%m-%d %H:%M:%S.%f}"
+
+        def process(value):
+            return None if value is None else text_of(value)
 
         return process
 
