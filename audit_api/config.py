@@ -72,6 +72,11 @@ def load_settings(overrides: dict | None = None) -> dict:
         "PHOTOS_PER_INSPECTION": _int("PHOTOS_PER_INSPECTION", 400),
         "PHOTO_DISPLAY_PX": 1600,
         "PHOTO_THUMB_PX": 320,
+        # Recommendation deadlines (services/deadlines.py): days, counted in working or calendar days; holidays
+        # from HOLIDAYS_FILE, else the calendar shipped in audit_api/data/holidays-vn.yaml.
+        "DEADLINE_DAYS": _int("DEADLINE_DAYS", 30),
+        "DEADLINE_COUNTING": _env("DEADLINE_COUNTING", "working").lower(),
+        "HOLIDAYS_FILE": _env("HOLIDAYS_FILE"),
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int("JWT_ACCESS_MINUTES", 15)),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int("JWT_REFRESH_DAYS", 30)),
         "JWT_ALGORITHM": "HS256",
@@ -99,8 +104,19 @@ def load_settings(overrides: dict | None = None) -> dict:
         settings["TESTING"] = True
     if settings["MEDIA_BACKEND"] not in ("local", "s3"):
         raise ConfigError("MEDIA_BACKEND phải là 'local' hoặc 's3'.")
+    check_deadlines(settings)
     check_secrets(settings)
     return settings
+
+
+def check_deadlines(settings: dict) -> None:
+    if settings["DEADLINE_COUNTING"] not in ("working", "calendar"):
+        raise ConfigError("DEADLINE_COUNTING phải là 'working' (ngày làm việc) hoặc 'calendar' (ngày lịch).")
+    if not 0 <= settings["DEADLINE_DAYS"] <= 3650:
+        raise ConfigError("DEADLINE_DAYS phải nằm trong khoảng 0–3650 ngày.")
+    holidays = settings.get("HOLIDAYS_FILE")
+    if holidays and not Path(holidays).is_file():
+        raise ConfigError(f"HOLIDAYS_FILE={holidays}: không tìm thấy tệp lịch nghỉ lễ.")
 
 
 def check_secrets(settings: dict) -> None:

@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 from .. import access
 from ..errors import Forbidden
 from ..extensions import db
-from ..models import Finding
+from ..models import Finding, Inspection
 from ..models.findings import FINDING_KINDS, SEVERITIES
 from ..schemas.common import StrictSchema, no_nul
 from .mutations import Applied, Conflict, Context, Rejected, author, check_base_version, load_payload
@@ -70,6 +70,9 @@ def _require_write(ctx: Context, section_code: str | None) -> None:
 
 
 def _locked(ctx: Context, finding_id) -> Finding:
+    # The inspection first, then the finding: the order regeneration and the lead's edits (finding_edits)
+    # take them in, so a tablet's edit and the lead's on the same finding queue instead of deadlocking.
+    db.session.execute(sa.select(Inspection.id).where(Inspection.id == ctx.inspection.id).with_for_update())
     finding = db.session.scalar(sa.select(Finding).filter_by(id=finding_id, inspection_id=ctx.inspection.id)
                                 .with_for_update().execution_options(populate_existing=True))
     if finding is None:

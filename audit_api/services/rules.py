@@ -286,7 +286,9 @@ class _Reconciler:
         """The rule still fires: new figures reach an untouched draft; a person's text is kept and flagged
         when the figures under it changed; a dropped finding only learns the new generated text."""
         untouched, flagged = _untouched(finding), False
-        changed = self.relink(finding, draft.answer_ids) or finding.generated_text != draft.text
+        # a merge target also holds the links of the findings merged into it: add the rule's, remove none
+        keep = finding.id in self.merge_targets
+        changed = self.relink(finding, draft.answer_ids, keep_others=keep) or finding.generated_text != draft.text
         if finding.is_incomplete != draft.incomplete:
             finding.is_incomplete, changed = draft.incomplete, True
         if untouched:
@@ -342,9 +344,11 @@ class _Reconciler:
         return all(r.origin == "rule" and any(_rule_wrote(r.text, t) for t in templates)
                    for r in finding.recommendations)
 
-    def relink(self, finding: Finding, wanted: set[uuid.UUID]) -> bool:
+    def relink(self, finding: Finding, wanted: set[uuid.UUID], *, keep_others: bool = False) -> bool:
         current = self.links.get(finding.id, set())
         self.link_adds += [{"finding_id": finding.id, "answer_id": answer_id} for answer_id in wanted - current]
+        if keep_others:
+            return bool(wanted - current)
         self.link_removals += [(finding.id, answer_id) for answer_id in current - wanted]
         return current != wanted
 

@@ -1,0 +1,48 @@
+"""Optimistic concurrency for single-resource edits: ETag out, If-Match in.
+
+Every GET or change of a versioned resource answers with `ETag: "<kind>-<id>-v<version>"`; an edit must
+send it back in `If-Match`. Without it the server cannot tell a stale edit from a fresh one: 428. With an
+old one, someone changed the resource meanwhile: 412, and the body carries the current representation
+under `current` so the client can show both and let the person choose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import request
+
+from ..errors import DomainError
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+
+
+def etag_of(kind: str, entity) -> str:
+    return f"{kind}-{entity.id}-v{entity.version}"
+
+
+def require_if_match(kind: str, entity, current: Callable[[], dict]) -> None:
+    """Refuse the edit unless If-Match names the entity's current version."""
+    if not request.if_match:
+        raise PreconditionRequired(
+            "Cần gửi tiêu đề If-Match với ETag của phiên bản đang sửa (precondition required).",
+            errors={"If-Match": ["Bắt buộc."]})
+    if request.if_match.star_tag or request.if_match.contains(etag_of(kind, entity)):
+        return
+    raise PreconditionFailed("Dữ liệu đã được người khác thay đổi; xem phiên bản hiện tại trong 'current' "
+                             "(precondition failed).", current=current())
+
+
+def with_etag(response, kind: str, entity):
+    response.set_etag(etag_of(kind, entity))
+    return response
+
+
+IF_MATCH_PARAMETER = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+                      "description": "ETag của phiên bản đang sửa (nhận từ GET)"}
