@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -286,6 +288,194 @@ CASES: dict[str, Case] = {
     "sync.sync": Case("POST", same("/api/v1/sync"), expect(STAFF, 200), body=sync_body),
     "sync.changes": Case("GET", same("/api/v1/sync/changes"), expect(STAFF, 200)),
 }
+
+
+
+# --- findings and recommendations (api/findings.py) --------------------------------------------------------
+
+
+def findings_in_both() -> None:
+    """In each inspection: a kept finding with a recommendation, a second one (to merge) and a dropped one."""
+    from audit_api.models import Finding, Inspection, Recommendation
+
+    for ownership, inspection_id in (("own", OWN_INSPECTION), ("other", other("inspection"))):
+        unit_id = db.session.get(Inspection, inspection_id).host_unit_id
+        for name, status in (("finding", "kept"), ("second", "kept"), ("dropped", "dropped")):
+            db.session.add(Finding(id=demo_id(f"matrix-{name}-{ownership}"), inspection_id=inspection_id,
+                                   unit_id=unit_id, origin="manual", text=f"Hạn chế {name}.", status=status,
+                                   drop_reason="Trùng." if status == "dropped" else None))
+        db.session.add(Recommendation(id=demo_id(f"matrix-recommendation-{ownership}"), inspection_id=inspection_id,
+                                      finding_id=demo_id(f"matrix-finding-{ownership}"), responsible_unit_id=unit_id,
+                                      text="Khắc phục."))
+    db.session.commit()
+
+
+def matrix_url(resource: str, name: str, suffix: str = "") -> Callable[[str], str]:
+    return lambda ownership: f"/api/v1/{resource}/{demo_id(f'matrix-{name}-{ownership}')}{suffix}"
+
+
+def if_match(kind: str, name: str, body: dict | None = None) -> tuple[bytes, dict]:
+    """A body sent with If-Match naming version 1 of the caller's own object (the other's is a 404 first)."""
+    headers = {"If-Match": f'"{kind}-{demo_id(f"matrix-{name}-own")}-v1"'}
+    if body is None:
+        return b"", headers
+    return json.dumps(body).encode(), {**headers, "Content-Type": "application/json"}
+
+
+def team_editors(ok: int) -> dict:
+    """The team's lead, deputy and secretary edit; a plain member and admins read; others' objects are 404."""
+    return {"admin": (403, 404), "lead": (ok, 404), "secretary": (ok, 404), "inspector": (403, 404),
+            "unit": (403, 403)}
+
+
+CASES.update({
+    "findings.list_findings": Case("GET", by_owner(lambda: f"/api/v1/inspections/{OWN_INSPECTION}/findings",
+                                                   lambda: f"/api/v1/inspections/{other('inspection')}/findings"),
+                                   expect(STAFF, 200, other_status=404)),
+    "findings.readiness": Case(
+        "GET", by_owner(lambda: f"/api/v1/inspections/{OWN_INSPECTION}/findings/readiness",
+                        lambda: f"/api/v1/inspections/{other('inspection')}/findings/readiness"),
+        expect(STAFF, 200, other_status=404)),
+    "findings.get_finding": Case("GET", matrix_url("findings", "finding"), expect(STAFF, 200, other_status=404),
+                                 setup=findings_in_both),
+    "findings.update_finding": Case("PATCH", matrix_url("findings", "finding"), team_editors(200),
+                                    setup=findings_in_both, raw=if_match("finding", "finding", {"severity": "minor"})),
+    "findings.drop_finding": Case("POST", matrix_url("findings", "finding", "/drop"), team_editors(200),
+                                  setup=findings_in_both, raw=if_match("finding", "finding", {"reason": "Trùng."})),
+    "findings.restore_finding": Case("POST", matrix_url("findings", "dropped", "/restore"), team_editors(200),
+                                     setup=findings_in_both, raw=if_match("finding", "dropped")),
+    "findings.merge_findings": Case(
+        "POST", matrix_url("findings", "finding", "/merge"), team_editors(200), setup=findings_in_both,
+        raw=if_match("finding", "finding", {"finding_ids": [str(demo_id("matrix-second-own"))]})),
+    "findings.split_finding": Case(
+        "POST", matrix_url("findings", "finding", "/split"), team_editors(201), setup=findings_in_both,
+        raw=if_match("finding", "finding", {"parts": [{"text": "Phần một."}, {"text": "Phần hai."}]})),
+    "findings.add_recommendation": Case("POST", matrix_url("findings", "finding", "/recommendations"),
+                                        team_editors(201), setup=findings_in_both,
+                                        body=lambda _o, _r: {"text": "Kiến nghị mới."}),
+    "findings.get_recommendation": Case("GET", matrix_url("recommendations", "recommendation"),
+                                        expect(STAFF, 200, other_status=404), setup=findings_in_both),
+    "findings.update_recommendation": Case("PATCH", matrix_url("recommendations", "recommendation"),
+                                           team_editors(200), setup=findings_in_both,
+                                           raw=if_match("recommendation", "recommendation", {"text": "Sửa."})),
+    "findings.delete_recommendation": Case("DELETE", matrix_url("recommendations", "recommendation"),
+                                           team_editors(204), setup=findings_in_both,
+                                           raw=if_match("recommendation", "recommendation")),
+})
+
+
+# --- documents and corrective actions (api/documents.py, api/actions.py) --------------------------------------
+
+
+def documents_in_both(*, approved: bool = False) -> Callable[[], None]:
+    """In each inspection: a draft minutes, an issued one (with its stored PDF), and two corrective actions of
+    the host unit — one open, one answered and waiting for the team."""
+
+    def setup() -> None:
+        from flask import current_app
+
+        from audit_api.models import (
+            CorrectiveAction,
+            Document,
+            Inspection,
+            Recommendation,
+            document_units,
+        )
+        from audit_api.services.document_content import minutes_snapshot, view_of
+        from audit_api.services.documents import pdf_key
+
+        store = current_app.extensions["media_store"]
+        for ownership, inspection_id in (("own", OWN_INSPECTION), ("other", other("inspection"))):
+            inspection = db.session.get(Inspection, inspection_id)
+            if approved:
+                inspection.status = "approved"
+            units = [inspection.host_unit_id, *(u.id for u in inspection.sub_units)]
+            for name, status in (("draft", "draft"), ("issued", "issued")):
+                document = Document(id=demo_id(f"matrix-{name}-{ownership}"), kind="minutes", status="draft",
+                                    inspection_id=inspection.id, symbol="BB-ĐKT", snapshot=minutes_snapshot(inspection),
+                                    content={}, version=1)
+                db.session.add(document)
+                db.session.flush()
+                db.session.execute(document_units.insert(), [{"document_id": document.id, "unit_id": u} for u in units])
+                if status == "issued":
+                    pdf = b"%PDF-1.7 matrix " + ownership.encode()
+                    sha = hashlib.sha256(pdf).hexdigest()
+                    document.issued_on, document.number = date(2024, 6, 24), 1
+                    document.issued_view = {**view_of(document), "status": "issued"}
+                    document.pdf_sha256, document.pdf_key = sha, pdf_key(document.id, sha)
+                    document.status = "issued"
+                    store.put(document.pdf_key, pdf, content_type="application/pdf", overwrite=True)
+            for name, status in (("open", "open"), ("answered", "responded")):
+                recommendation = Recommendation(inspection_id=inspection.id, text="Khắc phục hồ sơ quá hạn.",
+                                                responsible_unit_id=inspection.host_unit_id)
+                db.session.add(recommendation)
+                db.session.flush()
+                db.session.add(CorrectiveAction(id=demo_id(f"matrix-action-{name}-{ownership}"),
+                                                recommendation_id=recommendation.id,
+                                                document_id=demo_id(f"matrix-issued-{ownership}"),
+                                                unit_id=inspection.host_unit_id, text=recommendation.text,
+                                                deadline=date(2024, 8, 5), status=status))
+        db.session.commit()
+
+    return setup
+
+
+def document_if_match(name: str, body: dict | None = None) -> tuple[bytes, dict]:
+    headers = {"If-Match": f'"document-{demo_id(f"matrix-{name}-own")}-v1"'}
+    if body is None:
+        return b"", headers
+    return json.dumps(body).encode(), {**headers, "Content-Type": "application/json"}
+
+
+def conclusion_body(ownership: str, _role: str) -> dict:
+    unit = demo_id("unit:LSN-H-VANLANG") if ownership == "own" else other("unit")
+    return {"kind": "conclusion", "unit_ids": [str(unit)]}
+
+
+EVERYONE_READS = {role: (200, 404) for role in ALL}
+
+CASES.update({
+    "document_drafts.create_minutes": Case(
+        "POST", by_owner(lambda: f"/api/v1/inspections/{OWN_INSPECTION}/documents",
+                         lambda: f"/api/v1/inspections/{other('inspection')}/documents"),
+        team_editors(201), body=lambda _o, _r: {"kind": "minutes"}),
+    "document_drafts.create_conclusion": Case(
+        "POST", by_owner(lambda: f"/api/v1/plans/{demo_id('plan-2024')}/documents",
+                         lambda: f"/api/v1/plans/{other('plan')}/documents"),
+        team_editors(201), body=conclusion_body),
+    # a unit lists only its issued documents; staff list their teams'
+    "documents.list_documents": Case("GET", same("/api/v1/documents"), expect(ALL, 200),
+                                     setup=documents_in_both()),
+    "documents.get_document": Case("GET", matrix_url("documents", "issued"), EVERYONE_READS,
+                                   setup=documents_in_both()),
+    "documents.preview_document": Case("GET", matrix_url("documents", "issued", "/html"), EVERYONE_READS,
+                                       setup=documents_in_both()),
+    "documents.download_pdf": Case("GET", matrix_url("documents", "issued", "/pdf"), EVERYONE_READS,
+                                   setup=documents_in_both()),
+    "documents.download_docx": Case("GET", matrix_url("documents", "issued", "/docx"), EVERYONE_READS,
+                                    setup=documents_in_both()),
+    "documents.patch_document": Case("PATCH", matrix_url("documents", "draft"), team_editors(200),
+                                     setup=documents_in_both(),
+                                     raw=document_if_match("draft", {"sections": {"closing": "Kết thúc."}})),
+    "documents.refresh_document": Case("POST", matrix_url("documents", "draft", "/refresh"), team_editors(200),
+                                       setup=documents_in_both(), raw=document_if_match("draft")),
+    # only the team lead signs
+    "documents.issue_document": Case("POST", matrix_url("documents", "draft", "/issue"),
+                                     {"admin": (403, 404), "lead": (200, 404), "secretary": (403, 404),
+                                      "inspector": (403, 404), "unit": (403, 403)},
+                                     setup=documents_in_both(approved=True), raw=document_if_match("draft", {})),
+    "documents.correct_document": Case("POST", matrix_url("documents", "issued", "/corrections"), team_editors(201),
+                                       setup=documents_in_both()),
+    "actions.list_actions": Case("GET", same("/api/v1/actions"), expect(ALL, 200), setup=documents_in_both()),
+    "actions.get_action": Case("GET", matrix_url("actions", "action-open"), EVERYONE_READS,
+                               setup=documents_in_both()),
+    # the inspected unit answers; the team's lead, deputy and secretary review
+    "actions.respond": Case("POST", matrix_url("actions", "action-open", "/responses"),
+                            expect(("unit",), 201, other_status=404), setup=documents_in_both(),
+                            body=lambda _o, _r: {"text": "Đã khắc phục."}),
+    "actions.review": Case("POST", matrix_url("actions", "action-answered", "/review"), team_editors(201),
+                           setup=documents_in_both(), body=lambda _o, _r: {"decision": "accept"}),
+})
 
 
 def api_endpoints(app) -> set[str]:

@@ -8,11 +8,15 @@ from flask import Flask, send_from_directory
 
 
 def register_blueprints(app: Flask, api) -> None:
-    from . import auth, checklists, health, inspections, photos, plans, sync, teams, units, users
+    from . import actions, auth, checklists, documents, health, inspections, photos, plans, sync, teams, units, users
+    from .findings import blp as findings_blp
 
-    for module in (health, auth, checklists, units, users, teams, plans, inspections, sync, photos):
+    for module in (health, auth, checklists, units, users, teams, plans, inspections, sync, photos, documents,
+                   actions):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.URL_PREFIX}")
     api.register_blueprint(photos.config_blp, url_prefix="/api/v1/config")
+    api.register_blueprint(documents.scoped_blp, url_prefix="/api/v1")
+    api.register_blueprint(findings_blp, url_prefix="/api/v1")  # its routes name their own resource paths
     _serve_docs_assets(app)
 
 

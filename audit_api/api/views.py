@@ -63,3 +63,50 @@ def inspection_view(inspection: Inspection) -> dict:
                          "full_name": names.get(a.assignee_id, ""), "status": a.status}
                         for a in sorted(inspection.assignments, key=lambda a: a.section_code)],
     }
+
+
+def document_view(document, *, with_view: bool = True) -> dict:
+    from ..services import documents
+
+    shown = {
+        "id": document.id, "kind": document.kind, "status": document.status,
+        "inspection_id": document.inspection_id, "plan_id": document.plan_id,
+        "unit_ids": documents.unit_ids_of(document), "number": document.number, "symbol": document.symbol,
+        "display_number": documents.display_number(document), "provisional_number": document.provisional_number,
+        "issued_on": document.issued_on, "signer_name": document.signer_name, "signer_title": document.signer_title,
+        "pdf_sha256": document.pdf_sha256, "corrects_id": document.corrects_id,
+        "template_version": document.template_version, "version": document.version,
+        "created_at": document.created_at, "updated_at": document.updated_at, "sections": document.content or {},
+    }
+    if with_view:
+        shown["view"] = documents.current_view(document)
+    return shown
+
+
+def action_view(action) -> dict:
+    from ..models import ActionResponse, ActionReview, Document, action_response_files
+    from ..services import actions, documents
+    from ..services.mutations import author
+
+    authors: dict = {}
+    responses = list(db.session.scalars(sa.select(ActionResponse).filter_by(action_id=action.id)
+                                        .order_by(ActionResponse.created_at, ActionResponse.id)))
+    files: dict = {}
+    if responses:
+        for response_id, photo_id in db.session.execute(sa.select(action_response_files).where(
+                action_response_files.c.response_id.in_([r.id for r in responses]))):
+            files.setdefault(response_id, []).append(photo_id)
+    reviews = db.session.scalars(sa.select(ActionReview).filter_by(action_id=action.id)
+                                 .order_by(ActionReview.created_at, ActionReview.id))
+    unit = db.session.get(Unit, action.unit_id)
+    return {
+        "id": action.id, "document_id": action.document_id,
+        "document_number": documents.display_number(db.session.get(Document, action.document_id)),
+        "unit": unit_ref(unit), "text": action.text, "deadline": action.deadline, "status": action.status,
+        "is_overdue": actions.is_overdue(action), "is_closed": action.closed_at is not None,
+        "cannot_fix_reason": action.cannot_fix_reason, "closed_at": action.closed_at, "version": action.version,
+        "responses": [{"id": r.id, "kind": r.kind, "text": r.text, "author": author(r.author_id, authors),
+                       "file_ids": files.get(r.id, []), "created_at": r.created_at} for r in responses],
+        "reviews": [{"id": r.id, "decision": r.decision, "comment": r.comment,
+                     "reviewer": author(r.reviewer_id, authors), "created_at": r.created_at} for r in reviews],
+    }

@@ -59,6 +59,8 @@ class Document(db.Model):
     signer_title: Mapped[str | None] = mapped_column(sa.String(255))
     snapshot: Mapped[object] = mapped_column(JSONType, default=dict)  # the data the document shows
     content: Mapped[object] = mapped_column(JSONType, default=dict)  # section-by-section edits
+    # what was printed, frozen at issue: later renders (DOCX) of an issued document print exactly this
+    issued_view: Mapped[object | None] = mapped_column(JSONType)
     template_version: Mapped[str | None] = mapped_column(sa.String(32))
     pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     pdf_key: Mapped[str | None] = mapped_column(sa.String(255))

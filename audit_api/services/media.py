@@ -1,8 +1,8 @@
 """Sweeping the media store: interrupted uploads and orphaned objects, never anything a row refers to.
 
-Bytes are stored before their Photo row is committed, so a crash can leave objects nobody refers to, and a
-tablet can abandon an upload halfway. Both are removed once older than a grace period (so an upload in
-progress, or a commit a moment away, is never touched)."""
+Bytes are stored before their Photo row (or an issued Document's PDF key) is committed, so a crash can leave
+objects nobody refers to, and a tablet can abandon an upload halfway. Both are removed once older than a
+grace period (so an upload in progress, or a commit a moment away, is never touched)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Photo, Upload
+from ..models import Document, Photo, Upload
 from ..models.common import utcnow
 from .uploads import store
 
 FINISHED_PREFIXES = ("originals/", "display/", "thumb/")
+DOCUMENT_PREFIX = "documents/"  # issued PDFs: documents/<2 hex>/<document id hex>-<sha256 prefix>.pdf
 
 
 @dataclass
@@ -54,6 +55,12 @@ def sweep(*, grace: timedelta, apply: bool) -> SweepReport:
                 report.orphans.append(obj.key)
                 if apply:
                     store().delete(obj.key)
+    for obj in store().list(DOCUMENT_PREFIX):
+        referenced = db.session.scalar(sa.select(Document.id).filter_by(pdf_key=obj.key))
+        if not referenced and obj.modified_at < cutoff:
+            report.orphans.append(obj.key)
+            if apply:
+                store().delete(obj.key)
     if apply:
         report.leftovers = store().sweep_incomplete(grace)
     db.session.flush()
