@@ -283,6 +283,25 @@ def test_media_sweep_removes_an_unreferenced_pdf_but_never_an_issued_one(client,
     assert hashlib.sha256(pdf).hexdigest() == body["pdf_sha256"]
 
 
+def test_units_print_with_the_name_they_bore_on_the_signing_date(client, headers_for, minutes):
+    from audit_api.models import UnitName
+    from audit_api.services.document_content import view_of
+
+    db.session.add(UnitName(unit_id=BAC_VIET, name="UBND xã Bắc Việt (tên cũ)", valid_from=None,
+                            valid_to=date(2024, 6, 30)))
+    db.session.flush()
+    db.session.expire_all()
+    document = db.session.get(Document, uuid.UUID(minutes.get_json()["id"]))
+
+    def names(day):
+        view = view_of(document, day)
+        return {f["unit_name"] for f in view["findings"]} | {r["unit_name"] for r in view["recommendations"]}
+
+    assert "UBND xã Bắc Việt (tên cũ)" in names(date(2024, 6, 24))
+    assert "UBND xã Bắc Việt" in names(date(2024, 7, 5)) and "UBND xã Bắc Việt (tên cũ)" not in names(date(2024, 7, 5))
+    assert "UBND xã Bắc Việt (tên cũ)" in view_of(document, date(2024, 6, 24))["opening"]
+
+
 # --- numbering under concurrency -------------------------------------------------------------------------------
 
 

@@ -29,6 +29,24 @@ from .changes import record_change
 from .checklists import effective_threshold
 
 MISSING = object()  # an operand that is not answered, or a metric that cannot be computed
+
+
+@dataclass(frozen=True, slots=True)
+class _UnitView:
+    """What evaluation reads of a unit, as plain attributes: a regeneration looks a unit up ~1,400 times and
+    an ORM attribute read costs several times a slot's."""
+
+    id: uuid.UUID
+    unit_type: str
+    label: str
+
+    @classmethod
+    def of(cls, unit: Unit) -> _UnitView:
+        return cls(unit.id, unit.unit_type, unit.short_name or unit.name)
+
+
+# (checklist version id, sha256, item code, rule index) → the item codes a rule reads
+_RULE_ITEMS: dict[tuple, frozenset[str]] = {}
 _NUMERIC = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
@@ -129,14 +147,34 @@ def _thresholds(inspection: Inspection, items: dict[str, dict]) -> dict[str, dic
             for code, item in items.items() if item.get("threshold")}
 
 
+_ITEM_MAPS: dict[tuple, tuple[dict, dict]] = {}
+
+
+def _version_key(version) -> tuple | None:
+    """Published versions never change, so what is derived from one is kept per (id, sha256); a version not
+    yet flushed (no id) is derived afresh."""
+    return None if version.id is None else (version.id, version.sha256)
+
+
+def _item_maps(version) -> tuple[dict[str, dict], dict[str, str]]:
+    """Items by code and their section codes."""
+    key = _version_key(version)
+    if key is None or key not in _ITEM_MAPS:
+        sections = version.definition["sections"]
+        maps = ({item["code"]: item for section in sections for item in section["items"]},
+                {item["code"]: section["code"] for section in sections for item in section["items"]})
+        if key is None:
+            return maps
+        _ITEM_MAPS[key] = maps
+    return _ITEM_MAPS[key]
+
+
 class _Evaluation:
     """The pinned checklist, the answers and the effective thresholds of one inspection, read once."""
 
     def __init__(self, inspection: Inspection, answers: Iterable[Answer]):
         self.inspection = inspection
-        sections = inspection.checklist_version.definition["sections"]
-        self.items = {item["code"]: item for section in sections for item in section["items"]}
-        self.section_of = {item["code"]: section["code"] for section in sections for item in section["items"]}
+        self.items, self.section_of = _item_maps(inspection.checklist_version)
         self.answers = {(answer.item_code, answer.unit_id): answer for answer in answers}
 
     @cached_property
@@ -197,7 +235,7 @@ class _Evaluation:
         return all(self.holds(condition, item["code"], unit) for condition in item.get("visible_if") or [])
 
     def drafts(self, units: list[Unit]) -> Iterator[Draft]:
-        for unit in units:
+        for unit in map(_UnitView.of, units):
             for position, item in enumerate(self.items.values()):
                 if not item["rules"] or not self.applies(item, unit):
                     continue
@@ -205,16 +243,17 @@ class _Evaluation:
                     if self.fires(rule, item, unit):
                         yield self.draft(item, index, rule, unit, sort_order=position * 100 + index)
 
-    def draft(self, item: dict, index: int, rule: dict, unit: Unit, *, sort_order: int) -> Draft:
+    def draft(self, item: dict, index: int, rule: dict, unit: Unit | _UnitView, *, sort_order: int) -> Draft:
+        unit = unit if isinstance(unit, _UnitView) else _UnitView.of(unit)
         code, own = item["code"], self.answered(item["code"], unit)
         values = dict(metrics(item, own.value)) if own else {}
-        values.update(unit=unit.short_name or unit.name, period=_period(own))
+        values.update(unit=unit.label, period=_period(own))
         if code in self.thresholds:
             values["threshold"] = self.thresholds[code]["value"]
         for name, var in rule["vars"].items():
             value = self.operand(var, code, unit)
             values[name] = None if value is MISSING else value
-        used = {code} | _referenced_items(rule["vars"]) | _referenced_items(rule["when"])
+        used = self.rule_items(code, index, rule)
         return Draft(
             rule_key=f"{code}:{index}:{unit.id}", kind=rule["kind"], item_code=code, section_code=self.section_of[code],
             unit_id=unit.id, severity=rule["severity"], sort_order=sort_order, text=fill(rule["text"], values),
@@ -222,6 +261,16 @@ class _Evaluation:
             answer_ids={answer.id for used_code in used if (answer := self.answered(used_code, unit))},
             incomplete=any(values[name] is None for name in rule["vars"]),
         )
+
+    def rule_items(self, code: str, index: int, rule: dict) -> frozenset[str]:
+        version = _version_key(self.inspection.checklist_version)
+        key = (*version, code, index) if version else None
+        found = _RULE_ITEMS.get(key) if key else None
+        if found is None:
+            found = frozenset({code} | _referenced_items(rule["vars"]) | _referenced_items(rule["when"]))
+            if key:
+                _RULE_ITEMS[key] = found
+        return found
 
     def templates_for(self, rule_key: str) -> list[str] | None:
         """The recommendation templates of the rule a key names; None if the checklist has no such rule."""
