@@ -54,3 +54,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/sync.py --no-profile
 	$(BIN)/python bench/sync.py --no-profile --db postgresql
 	$(BIN)/python bench/photos.py
+	$(BIN)/python bench/documents.py
