@@ -37,6 +37,8 @@ class _Inspection:
     """One inspection of the run: who may write which section, and its answers as they stand mid-run."""
 
     model: Inspection
+    id: uuid.UUID  # the model's id and host unit, read once (a run reads them per mutation)
+    host_unit_id: uuid.UUID
     items: dict[str, tuple[dict, str]]
     units: dict
     answers: dict  # (item_code, unit_id) → current row (dict), updated as the run applies
@@ -64,8 +66,10 @@ def _open(user: User, inspection_id, cache: dict) -> _Inspection | dict:
     sections = inspection.checklist_version.definition["sections"]
     state = _Inspection(
         model=inspection,
+        id=inspection.id,
+        host_unit_id=inspection.host_unit_id,
         items={item["code"]: (item, section["code"]) for section in sections for item in section["items"]},
-        units={unit.id: unit for unit in [inspection.host_unit, *inspection.sub_units]},
+        units={unit.id: rules.UnitView.of(unit) for unit in [inspection.host_unit, *inspection.sub_units]},
         answers=answers,
         evaluation=rules.Evaluation(inspection, [SimpleNamespace(**row) for row in answers.values()]),
     )
@@ -96,11 +100,11 @@ def _target(user: User, state: _Inspection, data: dict):
         raise _Refusal(problem(422, f"Danh mục {state.model.checklist_version.key} không có mục "
                                      f"{data['item_code']}.", {"item_code": ["Không có trong danh mục."]}))
     item, section = found
-    unit = state.units.get(data["unit_id"] or state.model.host_unit_id)
+    unit = state.units.get(data["unit_id"] or state.host_unit_id)
     if unit is None:
         raise _Refusal(problem(422, "Đơn vị không thuộc cuộc kiểm tra này.", {"unit_id": ["Không thuộc."]}))
     if unit.unit_type not in item["applies_to"]:
-        raise _Refusal(problem(422, f"Mục {item['code']} không áp dụng cho {unit.name}.",
+        raise _Refusal(problem(422, f"Mục {item['code']} không áp dụng cho {unit.label}.",
                                 {"item_code": ["Không áp dụng cho loại đơn vị này."]}))
     refusal = _section_problem(user, state, section)
     if refusal:
@@ -194,17 +198,17 @@ def _stage(state: _Inspection, key, row, values, user, mutation, writes: _Writes
                updated_at=now)
     state.answers[key] = row
     state.evaluation.answers[key] = SimpleNamespace(**row)
-    insert_key = (state.model.id, *key)
+    insert_key = (state.id, *key)
     if is_new or insert_key in writes.inserts:  # created in this run: still one insert, of its last version
-        writes.inserts[insert_key] = {**row, "inspection_id": state.model.id}
+        writes.inserts[insert_key] = {**row, "inspection_id": state.id}
     else:
-        writes.updates[row["id"]] = {**row, "inspection_id": state.model.id}
+        writes.updates[row["id"]] = {**row, "inspection_id": state.id}
     writes.revisions.append({"answer_id": row["id"], "version": row["version"], "value": row["value"],
                              "note": row["note"], "period_from": row["period_from"], "period_to": row["period_to"],
                              "source": row["source"], "author_id": user.id, "client_time": mutation["client_time"],
                              "mutation_id": mutation["id"], "created_at": now})
-    writes.touched[state.model.id] = state.model
-    writes.changed.append((state.model.id, "answer", row["id"]))
+    writes.touched[state.id] = state.model
+    writes.changed.append((state.id, "answer", row["id"]))
     return row
 
 

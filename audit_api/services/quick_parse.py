@@ -8,6 +8,7 @@ produces the error messages. tests/test_quick_parse.py holds the two to agreemen
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from datetime import date, datetime
@@ -26,6 +27,12 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def _uuid(value) -> uuid.UUID | None:
     if not isinstance(value, str) or len(value) != 36:
         return None
+    return _parsed_uuid(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_uuid(value: str) -> uuid.UUID | None:
+    """A batch names the same inspection and units hundreds of times: parse each once."""
     try:
         return uuid.UUID(value)
     except ValueError:

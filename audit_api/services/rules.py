@@ -422,6 +422,7 @@ NEW_FINDING = {"version": 1, "is_answer_changed_since_edit": False, "merged_into
 
 # Sync (answer_batch.py) evaluates visibility on the answers of a batch as it applies them.
 Evaluation = _Evaluation
+UnitView = _UnitView
 
 
 ANSWER_FIELDS = (Answer.id, Answer.item_code, Answer.unit_id, Answer.value, Answer.period_from, Answer.period_to)
