@@ -63,10 +63,12 @@ def _register_api(app: Flask) -> None:
     from .access import document_security
     from .api import register_blueprints
     from .extensions import api
+    from .web import blp as tablet_app
 
     api.init_app(app)
     document_security(api)
     register_blueprints(app, api)
+    app.register_blueprint(tablet_app)  # the PWA at /, its service worker at /sw.js
 
 
 def _register_cli(app: Flask) -> None:
