@@ -16,13 +16,15 @@ import io
 import math
 import re
 import struct
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import BinaryIO
 
-from PIL import ExifTags, Image, ImageCms, ImageOps
+from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps
 
 VIETNAM_TIME = timezone(timedelta(hours=7))
 HEAD_BYTES = 512  # enough for the longest signature we read: an ISO-BMFF ftyp box with its brand list
@@ -44,6 +46,17 @@ TAG_DATETIME_ORIGINAL = 0x9003
 TAG_OFFSET_TIME_ORIGINAL = 0x9011
 GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON = 1, 2, 3, 4
 SWAPS_SIDES = {5, 6, 7, 8}  # EXIF orientations that rotate by 90°, so width and height trade places
+
+
+Source = Path | BinaryIO  # a file, or a seekable binary file object (read from its start; left open)
+
+
+def _opened(source: Source):
+    """A binary file at offset 0: `source` itself if it is a file object (the caller closes it), else opened."""
+    if hasattr(source, "read"):
+        source.seek(0)
+        return nullcontext(source)
+    return open(source, "rb")
 
 
 class ImageRejected(Exception):
@@ -137,13 +150,13 @@ def _accepted_label() -> str:
     return "JPEG, PNG, WebP" + (", HEIC" if heif_available() else "")
 
 
-def _checked_type(path: Path, declared_type: str) -> str:
+def _checked_type(path: Source, declared_type: str) -> str:
     """The canonical content type, once the declared type is accepted and the signature agrees with it."""
     declared = canonical_type(declared_type)
     if declared not in FORMATS or (declared == "image/heic" and not heif_available()):
         raise ImageRejected("unsupported-type", f"Không nhận loại tệp «{declared_type[:100]}»; chỉ nhận ảnh "
                                                 f"{_accepted_label()} (unsupported file type).")
-    with open(path, "rb") as f:
+    with _opened(path) as f:
         actual = sniff(f.read(HEAD_BYTES))
     if actual is None:
         raise ImageRejected("not-an-image", f"Tệp không phải là ảnh {_accepted_label()} (not an image).")
@@ -168,12 +181,38 @@ def _too_many_pixels(size: tuple[int, int] | None, max_pixels: int | None) -> Im
     return ImageRejected("too-many-pixels", f"Ảnh có quá nhiều điểm ảnh{detail} (too many pixels).")
 
 
+_strict_lock = threading.Lock()
+_strict_users = 0
+_lenient_before = False
+
+
 @contextmanager
-def _decoding(max_pixels: int | None = None) -> Iterator[None]:
-    """Turns Pillow's errors into rejections. Pillow's own bomb error is only a backstop here: it fires
-    inside Image.open for sizes above 2 × Image.MAX_IMAGE_PIXELS, before our check can look at the size."""
+def _strict_decoding() -> Iterator[None]:
+    """Pillow's LOAD_TRUNCATED_IMAGES off while we decode, whatever another library set: WeasyPrint turns it
+    on for the whole process when it is imported, and a cut-off upload would then decode as grey and pass.
+    Counted, so overlapping decodes in threads all stay strict until the last one ends."""
+    global _strict_users, _lenient_before
+    with _strict_lock:
+        if _strict_users == 0:
+            _lenient_before, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        _strict_users += 1
     try:
         yield
+    finally:
+        with _strict_lock:
+            _strict_users -= 1
+            if _strict_users == 0:
+                ImageFile.LOAD_TRUNCATED_IMAGES = _lenient_before
+
+
+@contextmanager
+def _decoding(max_pixels: int | None = None) -> Iterator[None]:
+    """Turns Pillow's errors into rejections, decoding strictly (a truncated file is an error). Pillow's own
+    bomb error is only a backstop here: it fires inside Image.open for sizes above 2 × Image.MAX_IMAGE_PIXELS,
+    before our check can look at the size."""
+    try:
+        with _strict_decoding():
+            yield
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels(None, max_pixels) from exc
     except DECODE_ERRORS as exc:
@@ -187,10 +226,10 @@ def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
         raise _too_many_pixels(size, max_pixels)
 
 
-def _check_decodes(path: Path, fmt: str) -> None:
+def _check_decodes(path: Source, fmt: str) -> None:
     """A header can be whole while the data is cut off (a dropped upload), so decode everything; a JPEG
     at 1/8 scale, which still entropy-decodes every byte but skips most of the IDCT work and memory."""
-    with Image.open(path, formats=[fmt]) as im:
+    with _opened(path) as f, Image.open(f, formats=[fmt]) as im:
         im.draft("L", (max(1, im.width // 8), max(1, im.height // 8)))
         im.load()
 
@@ -279,20 +318,32 @@ def _info(im: Image.Image, content_type: str) -> ImageInfo:
                      camera_model=camera_model(exif))
 
 
-def inspect(path: Path, *, declared_type: str, max_pixels: int) -> ImageInfo:
+def inspect(path: Source, *, declared_type: str, max_pixels: int) -> ImageInfo:
     """Verify the file is an accepted image whose signature matches `declared_type`, refuse it by the
     header's pixel count before decoding, check it decodes to the end, and return its metadata.
 
     A file matching no accepted signature (a text file named .jpg) is 'not-an-image'; one that is a
-    different known type (a PNG or PDF declared as JPEG) is 'type-mismatch'."""
-    content_type = _checked_type(path, declared_type)
-    fmt = FORMATS[content_type]
-    with _decoding(max_pixels), Image.open(path, formats=[fmt]) as im:  # reads the header only
-        _check_pixels(im.size, max_pixels)
-        info = _info(im, content_type)
-    with _decoding(max_pixels):
-        _check_decodes(path, fmt)
+    different known type (a PNG or PDF declared as JPEG) is 'type-mismatch'. `path` may be a seekable
+    binary file object instead (staged bytes in memory)."""
+    info = inspect_header(path, declared_type=declared_type, max_pixels=max_pixels)
+    check_decodes(path, info)
     return info
+
+
+def inspect_header(path: Source, *, declared_type: str, max_pixels: int) -> ImageInfo:
+    """inspect() without the decoding to the end: the type, the pixel count and the metadata, from the
+    header alone. Call check_decodes() before relying on the pixels (the upload path runs it beside
+    derivatives(), on another thread, once the header has passed)."""
+    content_type = _checked_type(path, declared_type)
+    with _decoding(max_pixels), _opened(path) as f, Image.open(f, formats=[FORMATS[content_type]]) as im:
+        _check_pixels(im.size, max_pixels)  # the header only: no pixel decoded yet
+        return _info(im, content_type)
+
+
+def check_decodes(path: Source, info: ImageInfo) -> None:
+    """The rest of inspect(): the file decodes to its end ('corrupt' otherwise)."""
+    with _decoding():
+        _check_decodes(path, info.format)
 
 
 # --- derivatives -------------------------------------------------------------------------------------
@@ -349,12 +400,12 @@ def _encode(im: Image.Image, quality: int) -> Derivative:
     return Derivative(data=buf.getvalue(), width=im.width, height=im.height)
 
 
-def derivatives(path: Path, *, display_px: int = 1600, thumb_px: int = 320,
+def derivatives(path: Source, *, display_px: int = 1600, thumb_px: int = 320,
                 quality: int = 82) -> tuple[Derivative, Derivative]:
     """Display and thumbnail JPEGs, upright and metadata-free, from one reduced-scale decode: the thumbnail
     is made from the display image. Call inspect() first; only Pillow's global bomb limit guards here."""
     formats = [fmt for fmt in FORMATS.values() if fmt != "HEIF" or heif_available()]
-    with _decoding(), Image.open(path, formats=formats) as im:
+    with _decoding(), _opened(path) as f, Image.open(f, formats=formats) as im:
         display = _display_image(im, display_px)
     thumb = display.resize(fit(display.size, thumb_px), Image.Resampling.LANCZOS, reducing_gap=3.0)
     return _encode(display, quality), _encode(thumb, quality)

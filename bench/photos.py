@@ -15,12 +15,15 @@ Floor, same run, same files: multiprocessing.Pool(os.cpu_count()) doing sha256 +
 images.derivatives() per photo; with S3, each pool task also put_objects the original, display and thumbnail
 bytes to the same moto (in the pool, one boto3 client per process). moto (ThreadedMotoServer) runs in its own
 process on 127.0.0.1. Rounds alternate which goes first; the medians count.
---profile: one round per backend with cProfile in each gunicorn worker, then where the time goes per photo.
+The report adds each uploader's span and the CPU time of the workers, moto and the uploaders (from /proc).
+--profile: one round per backend with cProfile in each gunicorn worker (and each thread it starts), then where
+the time goes per photo.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import http.client
 import json
@@ -57,11 +60,17 @@ TARGETS, RSS_TARGET_MB, WORKERS, UPLOADERS = {"local": 1.25, "s3": 1.35}, 250, 2
 USERNAME, PASSWORD = "kiemtra1", "bench-photos-password-1"  # the deputy lead; a throwaway database
 INSPECTION = str(demo_id("insp-vanlang-2024"))
 S3_KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
-PROFILE_CONF = """import cProfile, os
+PROFILE_CONF = """import cProfile, os, threading
 def post_fork(server, worker):
     worker.bench_profile = cProfile.Profile(); worker.bench_profile.enable()
+    worker.bench_thread_profiles = []
+    def start(frame, event, arg):  # a new thread (the upload's second threads) gets its own profiler
+        profile = cProfile.Profile(); worker.bench_thread_profiles.append(profile); profile.enable()
+    threading.setprofile(start)
 def worker_exit(server, worker):
     worker.bench_profile.disable(); worker.bench_profile.dump_stats(f"{folder}/worker-{{os.getpid()}}.prof")
+    for n, profile in enumerate(worker.bench_thread_profiles):
+        profile.dump_stats(f"{folder}/worker-{{os.getpid()}}-thread-{{n}}.prof")
 """
 
 
@@ -161,7 +170,7 @@ def upload(port: int, token: str, photo: tuple, data: bytes, timings: dict) -> s
 
 def upload_all(port: int, token: str, photos: list) -> tuple[float, list[str], dict]:
     """UPLOADERS threads, photo i to thread i % UPLOADERS; wall from the first request to the last reply."""
-    timings: dict[str, list[float]] = {"declare": [], "chunk": [], "last": []}
+    timings: dict[str, list[float]] = {"declare": [], "chunk": [], "last": [], "uploader": [0.0] * UPLOADERS}
     files = [Path(p[0]).read_bytes() for p in photos]  # on the tablet already: read before the clock starts
     ids: list[str] = [""] * len(photos)
     spans: list[tuple[float, float]] = []
@@ -177,6 +186,7 @@ def upload_all(port: int, token: str, photos: list) -> tuple[float, list[str], d
         except BaseException as exc:  # noqa: BLE001 — raised again by the main thread
             errors.append(exc)
         spans.append((started, time.perf_counter()))
+        timings["uploader"][k] = spans[-1][1] - started
 
     threads = [threading.Thread(target=uploader, args=(k,)) for k in range(UPLOADERS)]
     for thread in threads:
@@ -212,6 +222,23 @@ class RssSampler(threading.Thread):
         while not self.done.wait(0.05):
             for pid in self.pids:
                 self.peak[pid] = max(self.peak[pid], proc_mb(pid, "VmRSS"))
+
+
+def cpu_seconds(groups: dict[str, list[int]]) -> dict[str, float]:
+    """utime + stime of each group's processes (all their threads), from /proc/<pid>/stat."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {}
+    for name, pids in groups.items():
+        totals[name] = 0.0
+        for pid in pids:
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                totals[name] += (int(fields[11]) + int(fields[12])) / tick
+    return totals
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before[name] for name in after}
 
 
 def children(pid: int) -> list[int]:
@@ -306,12 +333,24 @@ def run_backend(backend: str, photos: list, rounds: int, tmp: Path, profile: boo
         sampler = RssSampler(workers)
         sampler.start()
         app_walls, floor_walls = [], []
+        pool_pids, moto_pids = [p.pid for p in pool._pool], [moto.pid] if moto else []
+        cpu = {"app": {}, "floor": {}}  # CPU seconds of the last round, by process group (not timed, read from /proc)
+
+        def timed_floor():
+            before = cpu_seconds({"pool": pool_pids, "moto": moto_pids})
+            result = run_floor(pool, photos)
+            cpu["floor"] = cpu_delta(before, cpu_seconds({"pool": pool_pids, "moto": moto_pids}))
+            return result
+
         for n in range(1 if profile else rounds):
             if n % 2:  # alternate which goes first
-                floor_wall, floor_results = run_floor(pool, photos)
+                floor_wall, floor_results = timed_floor()
+            before = cpu_seconds({"workers": workers, "moto": moto_pids, "uploaders": [os.getpid()]})
             app_wall, ids, timings = upload_all(port, token, photos)
+            cpu["app"] = cpu_delta(before, cpu_seconds({"workers": workers, "moto": moto_pids,
+                                                        "uploaders": [os.getpid()]}))
             if not n % 2:
-                floor_wall, floor_results = run_floor(pool, photos)
+                floor_wall, floor_results = timed_floor()
             app_walls.append(app_wall)
             floor_walls.append(floor_wall)
             check_ready(port, token, ids, [r[1] for r in floor_results])
@@ -321,7 +360,8 @@ def run_backend(backend: str, photos: list, rounds: int, tmp: Path, profile: boo
         stop(gunicorn)  # before reading the profiles: the workers write them as they exit
         return {"backend": backend, "app": app_walls, "floor": floor_walls, "timings": timings, "hwm": hwm,
                 "sampled": sampler.peak, "floor_per_photo": [r[0] for r in floor_results],
-                "floor_rss": max(r[2] for r in floor_results), "profiles": sorted(work.glob("worker-*.prof"))}
+                "floor_rss": max(r[2] for r in floor_results), "profiles": sorted(work.glob("worker-*.prof")),
+                "cpu": cpu}
     finally:
         stop(gunicorn)
         if pool:
@@ -356,8 +396,14 @@ def report(results: list[dict], photos: list) -> None:
         print(f"  per request, mean (p50) ms of the last round: declare {ms(t['declare'])}, {CHUNK // 2**20} MiB chunk "
               f"{ms(t['chunk'])}, last chunk (stage, verify, Pillow, store, row) {ms(t['last'])}; "
               f"floor per photo on one core {ms(r['floor_per_photo'])}")
+        print(f"  each uploader's span, last round (uploader k sends photos k, k + {UPLOADERS}, …): "
+              f"{', '.join(f'{seconds:.2f}' for seconds in t['uploader'])} s")
         print(f"  worker RSS sampled every 50 ms {r['sampled']} MB, VmHWM {r['hwm']} MB; "
               f"floor pool process peak {r['floor_rss']} MB")
+        per_photo = {side: ", ".join(f"{name} {seconds / n * 1000:.0f}" for name, seconds in r["cpu"][side].items())
+                     for side in ("app", "floor")}
+        print(f"  CPU ms per photo, last round ({os.cpu_count()} cores = {os.cpu_count() * 1000} ms of CPU per wall "
+              f"second): app: {per_photo['app']}; floor: {per_photo['floor']}")
 
 
 # (label, file suffix, function): cumulative time in both workers, per processed photo
@@ -366,18 +412,22 @@ BREAKDOWN = [
     ("PATCH (view function)", "api/photos.py", "upload_chunk"),
     ("auth before each request (its first query opens the transaction)", "audit_api/access.py",
      "enforce_route_policy"),
-    ("BEGIN, every transaction (IMMEDIATE on POST/PATCH: waits for the write lock)", "audit_api/extensions.py",
-     "_on_begin"),
+    ("BEGIN, every transaction (IMMEDIATE for the writes: may wait for the other worker's)",
+     "audit_api/extensions.py", "_on_begin"),
     ("read the request body", "werkzeug/wrappers/request.py", "get_data"),
-    ("stage the chunk (store.append)", "audit_api/storage.py", "append"),
-    ("last chunk: _finish", "services/uploads.py", "_finish"),
-    ("  read staged bytes back (open_staged)", "audit_api/storage.py", "open_staged"),
-    ("  images.inspect", "audit_api/images.py", "inspect"),
+    ("PATCH phase 1: check_receive (reads)", "services/uploads.py", "check_receive"),
+    ("PATCH phase 2: stage the chunk (store.stage_chunk)", "audit_api/storage.py", "stage_chunk"),
+    ("  record it in the row (note_staged; S3 only)", "services/uploads.py", "note_staged"),
+    ("PATCH phase 3 (last chunk): process", "services/uploads.py", "process"),
+    ("  open the staged bytes (S3: read earlier chunks back)", "audit_api/storage.py", "open_staged"),
+    ("  images.inspect_header", "audit_api/images.py", "inspect_header"),
     ("  images.derivatives", "audit_api/images.py", "derivatives"),
-    ("  store original + display + thumb", "services/uploads.py", "_store_objects"),
-    ("  discard staged bytes", "audit_api/storage.py", "discard_staged"),
-    ("offset_of after the commit (Upload-Offset, views; reloads the row: a new BEGIN)", "services/uploads.py",
-     "offset_of"),
+    ("  2nd thread: images.check_decodes (decode to the end)", "audit_api/images.py", "check_decodes"),
+    ("  2nd thread: sha256, then the original (_check_and_keep)", "services/uploads.py", "_check_and_keep"),
+    ("    store.keep_staged (local: a hard link; S3: the put)", "audit_api/storage.py", "keep_staged"),
+    ("  store.put (display and thumb; the original on S3)", "audit_api/storage.py", "put"),
+    ("PATCH phase 4 (last chunk): record the Photo row", "services/uploads.py", "record"),
+    ("discard staged bytes (after the commit)", "audit_api/storage.py", "discard_staged"),
     ("session commit (all requests)", "sqlalchemy/orm/session.py", "commit"),
     ("fsync (files and folders)", "~", "<built-in method posix.fsync>"),
     ("S3 API calls (botocore)", "botocore/client.py", "_make_api_call"),
@@ -386,15 +436,22 @@ BREAKDOWN = [
 
 def print_profile(result: dict) -> None:
     stats = pstats.Stats(*map(str, result["profiles"])).stats  # (file, line, name) -> (cc, calls, tt, ct, callers)
-    photos = sum(v[1] for k, v in stats.items() if k[0].endswith("services/uploads.py") and k[2] == "_finish")
-    print(f"\ncProfile in both gunicorn workers, {result['backend']}: {photos} photos (warm-up included), wall under "
-          f"the profiler {result['app'][0]:.2f} s, floor {result['floor'][0]:.2f} s. Cumulative times: indented rows "
-          f"are parts of the row above.\n\n| where | calls per photo | ms per photo |\n|---|---|---|")
+    photos = sum(v[1] for k, v in stats.items() if k[0].endswith("services/uploads.py") and k[2] == "process")
+    print(f"\ncProfile in both gunicorn workers (and their second threads), {result['backend']}: {photos} photos "
+          f"(warm-up included), wall under the profiler {result['app'][0]:.2f} s, floor {result['floor'][0]:.2f} s. "
+          f"Cumulative times: indented rows are parts of the row above; 2nd-thread rows overlap their row's "
+          f"other parts.\n\n| where | calls per photo | ms per photo |\n|---|---|---|")
     for label, suffix, name in BREAKDOWN:
         rows = [v for k, v in stats.items() if k[0].endswith(suffix) and k[2] == name]
         if rows:
             print(f"| {label} | {sum(v[1] for v in rows) / photos:.1f} | "
                   f"{sum(v[3] for v in rows) / photos * 1000:.1f} |")
+    print("\nOwn time (excluding callees, and waits: gunicorn's for requests, threads' for each other), the 15 "
+          "largest, ms per photo:\n")
+    idle = ("select", "poll", "accept", "sleep", "acquire", "SimpleQueue")  # gunicorn and threads waiting
+    busy = [kv for kv in stats.items() if not any(word in kv[0][2] for word in idle)]
+    for (file, line, name), v in sorted(busy, key=lambda kv: -kv[1][2])[:15]:
+        print(f"  {v[2] / photos * 1000:7.1f}  {v[1] / photos:6.1f} calls  {name}  {Path(file).name}:{line}")
 
 
 def interrupted(signum, frame) -> None:

@@ -14,6 +14,7 @@ from audit_api.extensions import db
 from audit_api.models import Photo, PhotoLink, Upload
 from audit_api.services import uploads
 from audit_api.services.demo import demo_id
+from audit_api.storage import S3Store
 
 VAN_LANG = demo_id("insp-vanlang-2024")
 OFFSET_TYPE = "application/offset+octet-stream"
@@ -116,11 +117,14 @@ def test_a_wrong_offset_is_409_with_the_right_one(send, photo_bytes):
     assert response.get_json()["expected_offset"] == 500
 
 
-def test_a_text_file_named_jpg_is_refused_with_a_problem(send):
+def test_a_text_file_named_jpg_is_refused_with_a_problem_and_nothing_is_kept(backend, send):
     text = "Không phải ảnh".encode() * 50
     created = send.declare(text)
     response = send.patch(created.headers["Location"], text, 0)
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    photo_id = uuid.UUID(created.get_json()["id"])  # the original, stored while Pillow looked, is gone again
+    assert not any(backend.exists(key) for key in uploads.keys(photo_id).values())
+    assert backend.staged_size(str(photo_id)) == 0
 
 
 def test_limits_are_refused_early_and_told_to_clients(send, app, client, headers_for):
@@ -282,7 +286,7 @@ def test_processing_a_photo_holds_no_sqlite_write_lock(tmp_path, monkeypatch, ph
     seen: list[bool] = []
     real_process = uploads.process
 
-    def process_and_probe(job):
+    def process_and_probe(job, *args, **kwargs):
         other = sqlite3.connect(path, timeout=0, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")  # fails at once if this request still held the write lock
@@ -290,7 +294,7 @@ def test_processing_a_photo_holds_no_sqlite_write_lock(tmp_path, monkeypatch, ph
             seen.append(True)
         finally:
             other.close()
-        return real_process(job)
+        return real_process(job, *args, **kwargs)
 
     monkeypatch.setattr(uploads, "process", process_and_probe)
     created = client.post("/api/v1/photos", headers=headers, json={
@@ -302,13 +306,14 @@ def test_processing_a_photo_holds_no_sqlite_write_lock(tmp_path, monkeypatch, ph
     assert client.get(f"/api/v1/photos/{created.get_json()['id']}", headers=headers).get_json()["status"] == "ready"
 
 
-def test_a_photo_whose_processing_failed_is_finished_by_an_empty_patch_at_its_full_offset(send, photo_bytes,
+def test_a_photo_whose_processing_failed_is_finished_by_an_empty_patch_at_its_full_offset(backend, send, photo_bytes,
                                                                                          monkeypatch):
     """Every byte arrived but storing the derivatives failed (S3 down): nothing is sent again; an empty PATCH
-    at Upload-Offset = size runs the check and the processing once more."""
+    at Upload-Offset = size runs the check and the processing once more. (On S3 the last chunk is processed
+    from memory; it is staged when the processing fails.)"""
     real_process = uploads.process
 
-    def storage_down(job):
+    def storage_down(job, *args, **kwargs):
         raise ConnectionError("media store unreachable")
 
     created = send.declare(photo_bytes)
@@ -317,8 +322,148 @@ def test_a_photo_whose_processing_failed_is_finished_by_an_empty_patch_at_its_fu
     with pytest.raises(ConnectionError):  # in production: a 500 problem with a request id
         send.patch(url, photo_bytes, 0)
     assert send.head(url).headers["Upload-Offset"] == str(len(photo_bytes))  # the bytes are safe
-    assert send.get(f"/api/v1/photos/{photo_id}").get_json()["status"] == "uploading"
+    assert backend.staged_size(photo_id) == len(photo_bytes) and _recorded_right(backend, photo_id)
+    view = send.get(f"/api/v1/photos/{photo_id}").get_json()
+    assert view["status"] == "uploading" and view["offset"] == len(photo_bytes)
     monkeypatch.setattr(uploads, "process", real_process)
     finished = send.patch(url, b"", len(photo_bytes))
     assert finished.status_code == 204 and finished.headers["Upload-Offset"] == str(len(photo_bytes))
+    assert send.get(f"/api/v1/photos/{photo_id}").get_json()["status"] == "ready"
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request, app):
+    """The app's media store for one test: the local one, or S3 on moto (loopback)."""
+    local = app.extensions["media_store"]
+    if request.param == "s3":
+        app.extensions["media_store"] = request.getfixturevalue("s3_store")
+    yield app.extensions["media_store"]
+    app.extensions["media_store"] = local
+
+
+def _row_staging(photo_id) -> tuple[int, list[int]]:
+    query = sa.select(Upload.staged_offset, Upload.staged_parts).filter_by(id=uuid.UUID(str(photo_id)))
+    return tuple(db.session.execute(query).one())
+
+
+def _recorded_right(backend, photo_id) -> bool:
+    """S3: the row records what is staged, as the store would say. Local: the row is not written per chunk
+    (the store answers with an fstat), so it still says nothing."""
+    if isinstance(backend, S3Store):
+        staged = backend.staged(photo_id)
+        return _row_staging(photo_id) == (staged.size, list(staged.starts))
+    return _row_staging(photo_id) == (0, [])
+
+
+def test_after_a_crash_between_staging_and_the_row_the_upload_resumes_and_the_row_catches_up(backend, send,
+                                                                                             photo_bytes):
+    """A chunk reached the store but the worker died before the row recorded it: HEAD asks the store; a PATCH
+    at the row's offset is a 409 naming the store's; the row catches up; the upload finishes whole."""
+    created = send.declare(photo_bytes)
+    url, photo_id = created.headers["Location"], created.get_json()["id"]
+    third = len(photo_bytes) // 3
+    assert send.patch(url, photo_bytes[:third], 0).headers["Upload-Offset"] == str(third)
+    assert _recorded_right(backend, photo_id)
+    backend.append(photo_id, third, photo_bytes[third:2 * third])  # staged; the row never heard of it
+
+    behind = isinstance(backend, S3Store)  # the view answers from the row there, from the store locally
+    assert send.get(f"/api/v1/photos/{photo_id}").get_json()["offset"] == (third if behind else 2 * third)
+    assert send.head(url).headers["Upload-Offset"] == str(2 * third)  # the store
+    retried = send.patch(url, photo_bytes[third:2 * third], third)  # the tablet resends from the row's offset
+    assert retried.status_code == 409 and retried.headers["Upload-Offset"] == str(2 * third)
+    assert _recorded_right(backend, photo_id)  # caught up
+    assert send.get(f"/api/v1/photos/{photo_id}").get_json()["offset"] == 2 * third
+
+    done = send.patch(url, photo_bytes[2 * third:], 2 * third)
+    assert done.status_code == 204 and done.headers["Upload-Offset"] == str(len(photo_bytes))
+    info = send.get(f"/api/v1/photos/{photo_id}").get_json()
+    assert info["status"] == "ready" and info["offset"] == len(photo_bytes)
+    with backend.open(uploads.keys(uuid.UUID(photo_id))["original"]) as original:
+        assert original.read() == photo_bytes
+    assert backend.staged_size(photo_id) == 0 and photo_id not in {s.key for s in backend.list_staged()}
+
+
+def test_a_retried_chunk_is_a_409_and_the_staged_state_stays_right(backend, send, photo_bytes):
+    created = send.declare(photo_bytes)
+    url, photo_id = created.headers["Location"], created.get_json()["id"]
+    half = len(photo_bytes) // 2
+    assert send.patch(url, photo_bytes[:half], 0).status_code == 204
+    again = send.patch(url, photo_bytes[:half], 0)  # the reply was lost; the tablet sends the chunk again
+    assert again.status_code == 409 and again.headers["Upload-Offset"] == str(half)
+    assert again.get_json()["expected_offset"] == half
+    assert _recorded_right(backend, photo_id) and backend.staged(photo_id).size == half
+    if isinstance(backend, S3Store):
+        assert _row_staging(photo_id) == (half, [0])  # where each chunk object starts
+    assert send.head(url).headers["Upload-Offset"] == str(half)
+    assert send.get(f"/api/v1/photos/{photo_id}").get_json()["offset"] == half
+    assert send.patch(url, photo_bytes[half:], half).status_code == 204
+    assert send.get(f"/api/v1/photos/{photo_id}").get_json()["status"] == "ready"
+    assert send.patch(url, photo_bytes[half:], half).status_code == 409  # finished: nothing more is taken
+    assert backend.staged_size(photo_id) == 0 and _row_staging(photo_id)[0] == len(photo_bytes)
+
+
+def test_on_s3_a_photo_costs_its_three_objects_plus_a_put_a_read_back_and_a_delete_per_earlier_chunk(
+        on_s3, send, photo_bytes, monkeypatch):
+    """No listing on the way (the row knows what is staged); the last chunk is processed from memory, never
+    staged, read back or deleted; the original is stored while Pillow works."""
+    calls: list[str] = []
+    real = on_s3.client._make_api_call
+    monkeypatch.setattr(on_s3.client, "_make_api_call",
+                        lambda name, params: calls.append(name) or real(name, params))
+    created = send.declare(photo_bytes)
+    url, half = created.headers["Location"], len(photo_bytes) // 2
+    assert calls == []
+    send.patch(url, photo_bytes[:half], 0)
+    assert calls == ["PutObject"]
+    assert send.patch(url, photo_bytes[half:], half).status_code == 204
+    assert calls[:2] == ["PutObject", "GetObject"] and calls[-1] == "DeleteObjects"
+    assert sorted(calls[2:-1]) == ["PutObject"] * 3  # original, display, thumb
+    photo_id = created.get_json()["id"]
+    assert on_s3.staged(photo_id).size == 0
+    with on_s3.open(uploads.keys(uuid.UUID(photo_id))["original"]) as original:
+        assert original.read() == photo_bytes
+
+
+def test_a_cut_off_photo_is_refused_even_when_another_library_made_pillow_lenient(send, photo_bytes,
+                                                                                  monkeypatch):
+    """Importing WeasyPrint sets PIL.ImageFile.LOAD_TRUNCATED_IMAGES for the whole process; the photo check
+    decodes strictly anyway, and leaves the setting as it found it."""
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    cut = photo_bytes[: len(photo_bytes) * 6 // 10]
+    response = send.patch(send.declare(cut).headers["Location"], cut, 0)
+    assert response.status_code == 422 and "truncated" in response.get_json()["detail"]
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+
+
+def test_a_photo_is_ready_even_if_its_staged_bytes_cannot_be_discarded(send, photo_bytes, app, monkeypatch):
+    """The staged bytes go after the Photo row is committed; failing to remove them leaves them behind (for
+    space, not evidence), and the client still gets its 204."""
+    store = app.extensions["media_store"]
+    created = send.declare(photo_bytes)
+    url, photo_id = created.headers["Location"], created.get_json()["id"]
+    monkeypatch.setattr(store, "discard_staged", lambda *args, **kwargs: (_ for _ in ()).throw(OSError("busy")))
+    assert send.patch(url, photo_bytes, 0).status_code == 204
+    assert send.get(f"/api/v1/photos/{photo_id}").get_json()["status"] == "ready"
+    monkeypatch.undo()
+    assert store.staged_size(photo_id) == len(photo_bytes)  # left behind
+    store.discard_staged(photo_id)
+
+
+def test_media_sweep_removes_staged_chunks_a_finished_upload_left_behind(send, photo_bytes, app):
+    """The clean-up of staged chunks runs after the commit; if it failed, the sweep finishes it."""
+    from datetime import timedelta
+
+    from audit_api.services.media import sweep
+
+    store = app.extensions["media_store"]
+    finished = send.declare(photo_bytes)
+    send.patch(finished.headers["Location"], photo_bytes, 0)
+    photo_id = finished.get_json()["id"]
+    store.stage_chunk(photo_id, 0, b"left behind by a failed clean-up")
+    assert store.staged_size(photo_id) > 0
+    done = sweep(grace=timedelta(0), apply=True)
+    assert f"staged:{photo_id}" in done.orphans and photo_id not in done.interrupted
+    assert store.staged_size(photo_id) == 0
     assert send.get(f"/api/v1/photos/{photo_id}").get_json()["status"] == "ready"

@@ -23,9 +23,12 @@ from audit_api.storage import (
     ObjectExists,
     OffsetMismatch,
     S3Store,
+    Staged,
     StoredObject,
     content_disposition,
+    independent_reader,
     make_store,
+    reopen,
 )
 
 CREDENTIALS = {"access_key_id": "testing", "secret_access_key": "testing"}
@@ -352,6 +355,115 @@ def test_concurrent_appends_at_the_same_offset_never_interleave(store):
     assert len(content) == 200_004 and content[4:] in chunks  # one whole chunk, never a mix
     if isinstance(store, LocalStore):  # moto's If-None-Match check is not atomic between threads; S3's is
         assert outcomes.count(200_004) == 1 and outcomes.count(("mismatch", 200_004)) == 3
+
+
+def test_what_stage_chunk_returns_can_be_handed_back_instead_of_looking(store):
+    """The caller keeps the Staged it got (the uploads row) and hands it back: the same bytes, the same state
+    as a lookup, with the last chunk taken from memory; discarding by it leaves nothing."""
+    upload_id = str(uuid.uuid4())
+    data = payload(700_000, seed=5)
+    staged = Staged()
+    for start, end in ((0, 300_000), (300_000, 600_000), (600_000, 700_000)):
+        staged = store.stage_chunk(upload_id, start, data[start:end], known=staged)
+    assert staged == store.staged(upload_id) and staged.size == len(data)
+    assert staged.starts == ((0, 300_000, 600_000) if isinstance(store, S3Store) else ())
+    assert store.stage_chunk(upload_id, len(data), b"", known=staged) == staged  # an empty chunk: nothing new
+    for tail in (None, data[600_000:]):
+        with store.open_staged(upload_id, known=staged, tail=tail) as opened:
+            assert opened.read() == data
+    store.discard_staged(upload_id, known=staged)
+    assert store.staged(upload_id) == Staged() and list(store.list_staged()) == []
+
+
+def test_a_stale_record_is_checked_by_the_store(store):
+    """The record says less than is staged (a crash after staging, before the row was written): the store
+    refuses the chunk at the recorded offset and says what it found, which the caller then keeps."""
+    upload_id = str(uuid.uuid4())
+    recorded = store.stage_chunk(upload_id, 0, b"a" * 1000)
+    behind_its_back = store.stage_chunk(upload_id, 1000, b"b" * 500, known=recorded)
+    with pytest.raises(OffsetMismatch) as info:  # the client resends the chunk the record does not know of
+        store.stage_chunk(upload_id, 1000, b"b" * 500, known=recorded)
+    assert info.value.expected == 1500 and info.value.staged == behind_its_back == store.staged(upload_id)
+    with pytest.raises(OffsetMismatch) as info:  # another offset than the record's: the store looks
+        store.stage_chunk(upload_id, 1200, b"c", known=recorded)
+    assert info.value.expected == 1500
+    done = store.stage_chunk(upload_id, 1500, b"c" * 10, known=info.value.staged)
+    assert done.size == 1510 == store.staged_size(upload_id)
+    wrong = Staged(1510, (0, 700)) if isinstance(store, S3Store) else Staged(1510)  # chunks that are not there
+    with store.open_staged(upload_id, known=wrong) as opened:  # looks instead
+        assert opened.read() == b"a" * 1000 + b"b" * 500 + b"c" * 10
+    store.discard_staged(upload_id)
+    assert store.staged_size(upload_id) == 0
+
+
+def test_keep_staged_makes_the_staged_bytes_a_finished_object(store):
+    upload_id = str(uuid.uuid4())
+    data = payload(2 * MB + 17, seed=9)
+    staged = store.stage_chunk(upload_id, 0, data[:MB])
+    staged = store.stage_chunk(upload_id, MB, data[MB:], known=staged)
+    with store.open_staged(upload_id, known=staged, tail=data[MB:]) as opened:
+        opened.seek(123)  # another thread is reading it: keep_staged must not move it
+        store.keep_staged(upload_id, "originals/ke/kept", content_type="image/jpeg", staged=opened)
+        assert opened.tell() == 123 and opened.read(10) == data[123:133]
+    with pytest.raises(ObjectExists):  # no-clobber, like put
+        store.keep_staged(upload_id, "originals/ke/kept", content_type="image/jpeg")
+    store.discard_staged(upload_id, known=staged)
+    with store.open("originals/ke/kept") as reader:  # the object outlives the staged bytes
+        assert reader.read() == data
+    assert [o.key for o in store.list("originals/")] == ["originals/ke/kept"] and leftovers(store) == []
+    with pytest.raises(KeyError):
+        store.keep_staged(str(uuid.uuid4()), "originals/ke/nothing", content_type="image/jpeg")
+    with pytest.raises(ValueError):
+        store.keep_staged(upload_id, "staging/x", content_type="image/jpeg")
+
+
+def test_a_staged_file_can_be_read_by_two_threads_at_once(store):
+    """reopen(): a second reader with its own position, for Pillow's second thread (and independent_reader()
+    for the hash and the original's put)."""
+    upload_id = str(uuid.uuid4())
+    data = payload(3 * MB + 5, seed=11)
+    store.append(upload_id, 0, data)
+    with store.open_staged(upload_id) as opened:
+        other = reopen(opened)
+        opened.seek(MB)
+        assert other.read(100) == data[:100] and opened.read(100) == data[MB:MB + 100]
+        assert other.seek(-5, io.SEEK_END) == len(data) - 5 and other.read() == data[-5:]
+        whole = independent_reader(opened)
+        assert (whole if isinstance(whole, bytes) else whole.read()) == data and opened.tell() == MB + 100
+    store.discard_staged(upload_id)
+
+
+def test_local_keep_staged_is_a_hard_link_that_takes_no_more_bytes(tmp_path):
+    store = LocalStore(tmp_path / "media")
+    upload_id = str(uuid.uuid4())
+    store.append(upload_id, 0, b"evidence")
+    staged_path = store.staging / upload_id
+    os.utime(staged_path, (0, 0))  # staged long ago: the object must not look old to the sweep
+    store.keep_staged(upload_id, "originals/ab/photo", content_type="image/jpeg")
+    kept = store.root / "originals" / "ab" / "photo"
+    assert kept.stat().st_ino == staged_path.stat().st_ino and kept.stat().st_nlink == 2  # no copy
+    assert next(iter(store.list("originals/"))).modified_at > datetime.now(UTC) - timedelta(minutes=1)
+    with pytest.raises(OffsetMismatch):  # the staged file is the object now: never written again
+        store.append(upload_id, 8, b" and more")
+    assert store.append(upload_id, 8, b"") == 8 and kept.read_bytes() == b"evidence"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    store.discard_staged(upload_id)
+    assert kept.read_bytes() == b"evidence" and kept.stat().st_nlink == 1
+
+
+def test_s3_a_known_upload_is_staged_read_and_discarded_without_listing(s3_store, monkeypatch):
+    upload_id = str(uuid.uuid4())
+    calls: list[str] = []
+    real = s3_store.client._make_api_call
+    monkeypatch.setattr(s3_store.client, "_make_api_call",
+                        lambda name, params: calls.append(name) or real(name, params))
+    first = s3_store.stage_chunk(upload_id, 0, b"x" * 1000, known=Staged())
+    last = s3_store.stage_chunk(upload_id, 1000, b"y" * 10, known=first)
+    with s3_store.open_staged(upload_id, known=last, tail=b"y" * 10) as opened:
+        assert opened.read() == b"x" * 1000 + b"y" * 10
+    s3_store.discard_staged(upload_id, known=last)
+    assert calls == ["PutObject", "PutObject", "GetObject", "DeleteObjects"]
+    assert s3_store.staged_size(upload_id) == 0
 
 
 # --- presigned URLs -------------------------------------------------------------------------------------

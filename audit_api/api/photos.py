@@ -23,17 +23,23 @@ VARIANTS = ("thumb", "display", "original")
 
 
 def _upload(photo_id: uuid.UUID) -> Upload:
+    """The upload, if the caller may see it: a checklist photo to its team; a unit's evidence file to that
+    unit and the team (404 to anyone else)."""
     upload = db.session.get(Upload, photo_id)
     if upload is None:
         raise NotFound("Không tìm thấy ảnh.")
-    access.require_inspection(access.me(), db.session.get(Inspection, upload.inspection_id))
+    if upload.action_id is not None:
+        service.evidence_action(access.me(), upload.action_id)
+    else:
+        access.require_inspection(access.me(), db.session.get(Inspection, upload.inspection_id))
     return upload
 
 
 def _view(upload: Upload) -> dict:
     photo = db.session.get(Photo, upload.id) if upload.status == "ready" else None
     link = db.session.get(PhotoLink, upload.id)
-    view = {"id": upload.id, "inspection_id": upload.inspection_id, "status": upload.status,
+    view = {"id": upload.id, "inspection_id": upload.inspection_id, "action_id": upload.action_id,
+            "kind": upload.kind, "status": upload.status,
             "offset": service.offset_of(upload), "size": upload.size_bytes, "sha256": upload.sha256,
             "content_type": upload.content_type, "reject_reason": upload.reject_reason,
             "upload_url": url_for("photos.upload_offset", photo_id=upload.id),
@@ -42,12 +48,14 @@ def _view(upload: Upload) -> dict:
     if photo is not None:
         view.update(width=photo.width, height=photo.height, taken_at=photo.taken_at, gps_lat=photo.gps_lat,
                     gps_lon=photo.gps_lon, camera_model=photo.camera_model,
-                    urls={v: url_for("photos.get_image", photo_id=photo.id, variant=v) for v in VARIANTS})
+                    urls={v: url_for("photos.get_image", photo_id=photo.id, variant=v)
+                          for v in (("original",) if photo.kind == "document" else VARIANTS)})
     return view
 
 
 @blp.post("")
-@access.signed_in(roles=access.STAFF)
+@writes_late
+@access.signed_in()  # staff for checklist photos, the unit for its evidence (checked per object)
 @blp.arguments(PhotoCreateSchema)
 @blp.response(201, PhotoSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.alt_response(404, response="NOT_FOUND")
@@ -56,26 +64,29 @@ def _view(upload: Upload) -> dict:
 def create_photo(body):
     """Khai báo một ảnh (UUID, SHA-256, kích thước, định dạng); khai báo lại cùng UUID và SHA-256 trả về
     lượt tải hiện có với vị trí đã nhận, cùng UUID khác SHA-256 là 409."""
-    upload = service.declare(access.me(), body)
+    user = access.me()
+    service.check_declaration(user, body)  # reads first: SQLite's write lock is held only for the insert
+    begin_writing()
+    upload = service.declare(user, body, checked=True)
+    view = _view(upload)  # before the commit, which would expire the row: reloading it would take the lock again
     db.session.commit()
-    view = _view(upload)
     return view, 201, {"Location": view["upload_url"], **TUS}
 
 
 @blp.route("/<uuid:photo_id>/upload", methods=["HEAD"])
-@access.signed_in(roles=access.STAFF)
+@access.signed_in()  # staff for checklist photos, the unit for its evidence (checked per object)
 @blp.response(200)
 @blp.alt_response(404, response="NOT_FOUND")
 def upload_offset(photo_id: uuid.UUID):
     """Vị trí đã nhận (Upload-Offset) để tiếp tục sau khi mất kết nối."""
     upload = _upload(photo_id)
-    return Response(status=200, headers={"Upload-Offset": str(service.offset_of(upload)),
+    return Response(status=200, headers={"Upload-Offset": str(service.stored_offset(upload)),
                                          "Upload-Length": str(upload.size_bytes), "Cache-Control": "no-store", **TUS})
 
 
 @blp.route("/<uuid:photo_id>/upload", methods=["PATCH"])
 @writes_late
-@access.signed_in(roles=access.STAFF)
+@access.signed_in()  # staff for checklist photos, the unit for its evidence (checked per object)
 @blp.response(204)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
@@ -96,18 +107,35 @@ def upload_chunk(photo_id: uuid.UUID):
     chunk = request.get_data(cache=False)
     job = service.check_receive(access.me(), _upload(photo_id), offset, len(chunk))
     # Staging, hashing and Pillow run with no transaction open: on SQLite a write lock held through them
-    # would make every other worker's write wait for this photo (bench/README.md, photos).
+    # would make every other worker's write wait for this photo (bench/README.md, photos). The writes after
+    # them are short: the staged offset, or the Photo row.
     begin_writing()
-    staged = service.stage(job, offset, chunk)
-    if staged == job.size:
-        outcome = service.process(job)
-        service.record(job, outcome)
-        db.session.commit()
-    return Response(status=204, headers={"Upload-Offset": str(staged), **TUS})
+    records = service.records_staging()
+    try:
+        staged = service.stage(job, offset, chunk)
+    except service.OffsetConflict as conflict:
+        if records and conflict.staged is not None:  # the row catches up with what the store found
+            service.note_staged(job.id, conflict.staged)
+            db.session.commit()
+        raise
+    if staged.size < job.size:
+        if records:  # after the chunk is durable, before its offset is acknowledged
+            service.note_staged(job.id, staged)
+            db.session.commit()
+        return Response(status=204, headers={"Upload-Offset": str(staged.size), **TUS})
+    try:
+        outcome = service.process(job, staged, tail=chunk or None)
+    except Exception:  # every byte arrived, the processing failed (the store is down…): keep them, then fail
+        service.secure(job, offset, chunk)
+        raise
+    service.record(job, outcome)
+    db.session.commit()
+    service.discard(job, staged)  # after the commit: at worst staged bytes are left, never a row without bytes
+    return Response(status=204, headers={"Upload-Offset": str(staged.size), **TUS})
 
 
 @blp.get("/<uuid:photo_id>")
-@access.signed_in(roles=access.STAFF)
+@access.signed_in()  # staff for checklist photos, the unit for its evidence (checked per object)
 @blp.response(200, PhotoSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_photo(photo_id: uuid.UUID):
@@ -116,7 +144,7 @@ def get_photo(photo_id: uuid.UUID):
 
 
 @blp.get("/<uuid:photo_id>/<any(thumb, display, original):variant>")
-@access.signed_in(roles=access.STAFF)
+@access.signed_in()  # staff for checklist photos, the unit for its evidence (checked per object)
 @blp.response(200, description="Ảnh (hoặc chuyển hướng tới URL ký sẵn khi lưu trên S3)")
 @blp.alt_response(302, description="Chuyển hướng tới URL ký sẵn (S3), hiệu lực tối đa 15 phút")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -125,6 +153,8 @@ def get_image(photo_id: uuid.UUID, variant: str):
     upload = _upload(photo_id)  # the access check comes first: no URL is handed out before it
     if upload.status != "ready":
         raise NotFound("Ảnh chưa tải lên xong.")
+    if upload.kind == "document" and variant != "original":
+        raise NotFound("Tệp PDF chỉ có bản gốc (original).")
     key = service.keys(upload.id)[variant]
     content_type = upload.content_type if variant == "original" else "image/jpeg"
     presigned = service.store().url(key, expires_in=600, content_type=content_type)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .common import UTCDateTime, created_at, str_enum, updated_at
+from .common import JSONType, UTCDateTime, created_at, str_enum, updated_at
 
 PHOTO_STATUSES = ("uploading", "ready", "rejected")
 EVIDENCE_KINDS = ("photo", "document")
@@ -33,6 +33,8 @@ class Photo(db.Model):
     gps_lat: Mapped[float | None]
     gps_lon: Mapped[float | None]
     camera_model: Mapped[str | None] = mapped_column(sa.String(255))
+    # set for the evidence a unit attaches to its answer on a corrective action (photos or PDFs)
+    action_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("corrective_actions.id"), index=True)
     status: Mapped[str] = mapped_column(str_enum("photo_status", *PHOTO_STATUSES), default="uploading")
     reject_reason: Mapped[str | None] = mapped_column(sa.Text)
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -48,7 +50,11 @@ class Upload(db.Model):
     """A declared upload (tus-style): what the client promised (size, SHA-256, type) and how far it got.
 
     The bytes are staged in the media store; the Photo row appears only once they are verified, processed
-    and stored, so no row ever points at missing bytes."""
+    and stored, so no row ever points at missing bytes. Where asking the store what is staged costs a
+    request (S3), `staged_offset` and `staged_parts` (where each chunk object starts: storage.Staged) record
+    it, written after each chunk is durable; the store still checks them, and the row catches up after a crash
+    between the two. The local store answers with an fstat, so there they are only set when the photo is
+    ready (services/uploads.py)."""
 
     __tablename__ = "uploads"
     __table_args__ = (sa.CheckConstraint("size_bytes > 0", name="size"),)
@@ -62,8 +68,11 @@ class Upload(db.Model):
     item_code: Mapped[str | None] = mapped_column(sa.String(16))
     unit_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("units.id"))
     caption: Mapped[str | None] = mapped_column(sa.Text)
+    action_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("corrective_actions.id"), index=True)
     status: Mapped[str] = mapped_column(str_enum("upload_status", *UPLOAD_STATUSES), default="uploading")
     reject_reason: Mapped[str | None] = mapped_column(sa.Text)
+    staged_offset: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    staged_parts: Mapped[list[int]] = mapped_column(JSONType, default=list, server_default="[]")  # chunk starts
     created_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
