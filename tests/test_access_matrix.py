@@ -178,6 +178,7 @@ def put_both_inspections(status: str, section_status: str):
     return setup
 
 
+UNIT_SEES_NO_PHOTO = {**expect(STAFF, 200, other_status=404), "unit": (404, 404)}
 OWN_TEAM_URL = lambda: f"/api/v1/teams/{demo_id('team-2024')}"  # noqa: E731
 OTHER_TEAM_URL = lambda: f"/api/v1/teams/{other('team')}"  # noqa: E731
 
@@ -269,20 +270,20 @@ CASES: dict[str, Case] = {
         {"admin": (403, 404), "lead": (200, 404), "secretary": (403, 404), "inspector": (403, 404),
          "unit": (403, 403)},
         setup=put_both_inspections("approved", "approved")),
+    # a unit may use the photo routes for the evidence of its own corrective actions (tests/test_evidence.py);
+    # the team's checklist photos are invisible to it
     "photos.create_photo": Case("POST", same("/api/v1/photos"),
                                 {"admin": (403, 404), "lead": (201, 404), "secretary": (201, 404),
-                                 "inspector": (201, 404), "unit": (403, 403)}, body=photo_body),
-    "photos.upload_offset": Case("HEAD", photo_url("partial", "/upload"), expect(STAFF, 200, other_status=404),
+                                 "inspector": (201, 404), "unit": (404, 404)}, body=photo_body),
+    "photos.upload_offset": Case("HEAD", photo_url("partial", "/upload"), UNIT_SEES_NO_PHOTO,
                                  setup=photos_in_both),
     "photos.upload_chunk": Case("PATCH", photo_url("partial", "/upload"),
                                 {"admin": (403, 404), "lead": (204, 404), "secretary": (204, 404),
-                                 "inspector": (204, 404), "unit": (403, 403)},
+                                 "inspector": (204, 404), "unit": (404, 404)},
                                 setup=photos_in_both, raw=(PHOTO[:1000], {"Upload-Offset": "0",
                                                                          "Content-Type": OFFSET_TYPE})),
-    "photos.get_photo": Case("GET", photo_url("ready", ""), expect(STAFF, 200, other_status=404),
-                             setup=photos_in_both),
-    "photos.get_image": Case("GET", photo_url("ready", "/thumb"), expect(STAFF, 200, other_status=404),
-                             setup=photos_in_both),
+    "photos.get_photo": Case("GET", photo_url("ready", ""), UNIT_SEES_NO_PHOTO, setup=photos_in_both),
+    "photos.get_image": Case("GET", photo_url("ready", "/thumb"), UNIT_SEES_NO_PHOTO, setup=photos_in_both),
     "config.get_limits": Case("GET", same("/api/v1/config/limits"), expect(ALL, 200)),
     # a batch always answers 200: a mutation on someone else's inspection is rejected inside (404)
     "sync.sync": Case("POST", same("/api/v1/sync"), expect(STAFF, 200), body=sync_body),

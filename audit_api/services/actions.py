@@ -81,7 +81,7 @@ def is_overdue(action: CorrectiveAction, today: date | None = None) -> bool:
 # --- who sees what ---------------------------------------------------------------------------------------------
 
 
-def _is_unit_user(user: User) -> bool:
+def is_unit_user(user: User) -> bool:
     return "unit" in user.roles and not (user.roles & access.STAFF)
 
 
@@ -94,7 +94,7 @@ def _team_of(action: CorrectiveAction) -> Team:
 def visible_query(user: User, *, unit_id=None, status: str | None = None, overdue: bool | None = None) -> sa.Select:
     query = sa.select(CorrectiveAction).order_by(CorrectiveAction.deadline, CorrectiveAction.created_at,
                                                  CorrectiveAction.id)
-    if _is_unit_user(user):
+    if is_unit_user(user):
         query = query.where(CorrectiveAction.unit_id == user.unit_id)
     else:
         teams = (sa.select(Recommendation.id).join(Inspection, Inspection.id == Recommendation.inspection_id)
@@ -115,7 +115,7 @@ def visible_query(user: User, *, unit_id=None, status: str | None = None, overdu
 def require_action(user: User, action: CorrectiveAction | None) -> CorrectiveAction:
     if action is None:
         raise NotFound("Không tìm thấy việc khắc phục.")
-    if _is_unit_user(user):
+    if is_unit_user(user):
         if action.unit_id != user.unit_id:
             raise NotFound("Không tìm thấy việc khắc phục.")
         return action
@@ -147,7 +147,7 @@ def _evidence(user: User, action: CorrectiveAction, file_ids: list[uuid.UUID]) -
 def respond(user: User, action: CorrectiveAction, *, kind: str, text: str,
             file_ids: list[uuid.UUID] | None = None) -> ActionResponse:
     """The unit reports what it did (with evidence), or that it cannot fix the problem and why."""
-    if not _is_unit_user(user) or action.unit_id != user.unit_id:
+    if not is_unit_user(user) or action.unit_id != user.unit_id:
         raise Forbidden("Chỉ đơn vị được kiểm tra trả lời việc khắc phục của mình.")
     action = _lock(action)
     if action.status not in OPEN:
@@ -181,7 +181,7 @@ def respond(user: User, action: CorrectiveAction, *, kind: str, text: str,
 
 def review(user: User, action: CorrectiveAction, *, decision: str, comment: str | None) -> ActionReview:
     """Accept (close) or reject (reopen, with a comment) the unit's answer."""
-    if _is_unit_user(user) or access.team_role(user, _team_of(action).id) not in REVIEWERS:
+    if is_unit_user(user) or access.team_role(user, _team_of(action).id) not in REVIEWERS:
         raise Forbidden("Chỉ Trưởng đoàn, Phó Trưởng đoàn hoặc Thư ký xem xét kết quả khắc phục.")
     action = _lock(action)
     if action.status not in AWAITING_REVIEW or action.closed_at is not None:

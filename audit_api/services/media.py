@@ -41,12 +41,18 @@ def sweep(*, grace: timedelta, apply: bool) -> SweepReport:
     cutoff, report = utcnow() - grace, SweepReport()
     for staged in store().list_staged():
         upload = db.session.get(Upload, _photo_id(staged.key) or uuid.UUID(int=0))
-        if staged.modified_at < cutoff and (upload is None or upload.status == "uploading"):
+        if staged.modified_at >= cutoff:
+            continue
+        if upload is None or upload.status == "uploading":
             report.interrupted.append(staged.key)
             if apply:
                 store().discard_staged(staged.key)
                 if upload is not None:
                     upload.status, upload.reject_reason = "rejected", "Tải lên bị bỏ dở quá lâu (expired); hãy gửi lại."
+        else:  # finished or refused: its staged chunks outlived a clean-up that failed after the commit
+            report.orphans.append(f"staged:{staged.key}")
+            if apply:
+                store().discard_staged(staged.key)
     for prefix in FINISHED_PREFIXES:
         for obj in store().list(prefix):
             photo_id = _photo_id(obj.key)
