@@ -18,11 +18,12 @@ from ..schemas.documents import (
     DocumentSchema,
     IssueSchema,
     MinutesCreateSchema,
+    StaleDocumentProblemSchema,
 )
 from ..services import documents as service
 from ..services.pages import page_of
 from ..storage import content_disposition
-from .preconditions import IF_MATCH_PARAMETER, etag_of, require_if_match, with_etag
+from .preconditions import etag_of, require_if_match, versioned_edit, with_etag
 from .views import document_view
 
 URL_PREFIX = "/documents"
@@ -98,13 +99,9 @@ def get_document(document_id: uuid.UUID):
 
 @blp.patch("/<uuid:document_id>")
 @access.signed_in(roles=access.STAFF)
+@versioned_edit(blp, StaleDocumentProblemSchema)
 @blp.arguments(DocumentPatchSchema)
-@blp.doc(parameters=[IF_MATCH_PARAMETER])
 @blp.response(200, DocumentSchema)
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
-@blp.alt_response(412, response="PRECONDITION_FAILED")
-@blp.alt_response(428, response="PRECONDITION_REQUIRED")
 def patch_document(body, document_id: uuid.UUID):
     """Sửa từng phần của bản dự thảo (căn cứ, thành phần, giải trình, nơi nhận, khối ký…); null: về mặc định."""
     document = _document(document_id)
@@ -117,12 +114,8 @@ def patch_document(body, document_id: uuid.UUID):
 
 @blp.post("/<uuid:document_id>/refresh")
 @access.signed_in(roles=access.STAFF)
-@blp.doc(parameters=[IF_MATCH_PARAMETER])
+@versioned_edit(blp, StaleDocumentProblemSchema)
 @blp.response(200, DocumentSchema)
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
-@blp.alt_response(412, response="PRECONDITION_FAILED")
-@blp.alt_response(428, response="PRECONDITION_REQUIRED")
 def refresh_document(document_id: uuid.UUID):
     """Cập nhật số liệu của bản dự thảo từ hạn chế, kiến nghị, câu trả lời và ảnh hiện tại."""
     document = _document(document_id)
@@ -136,13 +129,9 @@ def refresh_document(document_id: uuid.UUID):
 @blp.post("/<uuid:document_id>/issue")
 @writes_late
 @access.signed_in(roles=access.STAFF)
+@versioned_edit(blp, StaleDocumentProblemSchema)
 @blp.arguments(IssueSchema)
-@blp.doc(parameters=[IF_MATCH_PARAMETER])
 @blp.response(200, DocumentSchema)
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
-@blp.alt_response(412, response="PRECONDITION_FAILED")
-@blp.alt_response(428, response="PRECONDITION_REQUIRED")
 def issue_document(body, document_id: uuid.UUID):
     """Ban hành (Trưởng đoàn): cấp số chính thức, ngày, người ký; lưu PDF kèm SHA-256; tạo việc khắc phục."""
     document = _document(document_id)

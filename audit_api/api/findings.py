@@ -16,7 +16,6 @@ from flask_smorest import Blueprint
 from werkzeug.http import quote_etag
 
 from .. import access
-from ..errors import PROBLEM_MIMETYPE
 from ..extensions import db
 from ..models import Finding, Inspection, PhotoLink, Recommendation, Unit, finding_answers
 from ..schemas.findings import (
@@ -40,32 +39,13 @@ from ..services import finding_edits as edits
 from ..services import recommendations as advice
 from ..services.mutations import author
 from ..services.pages import page_of
-from .preconditions import IF_MATCH_PARAMETER, etag_of, require_if_match
+from .preconditions import etag_of, require_if_match, versioned_edit
 from .views import unit_ref
 
 URL_PREFIX = ""  # routes under /inspections/<id>/findings, /findings/<id> and /recommendations/<id>
 blp = Blueprint("findings", __name__, description="Hạn chế và kiến nghị / findings and recommendations")
 FINDING, RECOMMENDATION = "finding", "recommendation"
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "Phiên bản; gửi lại trong If-Match khi sửa"}}
-
-
-def versioned_edit(stale_schema):
-    """The documentation every If-Match edit shares: the header, and its 404, 409, 412 (with `current`), 428."""
-    decorators = [
-        blp.doc(parameters=[IF_MATCH_PARAMETER]),
-        blp.alt_response(404, response="NOT_FOUND"),
-        blp.alt_response(409, response="CONFLICT"),
-        blp.alt_response(412, schema=stale_schema, content_type=PROBLEM_MIMETYPE,
-                         description="If-Match đã cũ: dữ liệu vừa được người khác sửa; bản hiện tại trong `current`"),
-        blp.alt_response(428, response="PRECONDITION_REQUIRED"),
-    ]
-
-    def decorate(view):
-        for decorator in reversed(decorators):
-            view = decorator(view)
-        return view
-
-    return decorate
 
 
 # --- views ----------------------------------------------------------------------------------------
@@ -194,7 +174,7 @@ def get_finding(finding_id: uuid.UUID):
 
 @blp.patch("/findings/<uuid:finding_id>")
 @access.signed_in(roles=access.STAFF)
-@versioned_edit(StaleFindingProblemSchema)
+@versioned_edit(blp, StaleFindingProblemSchema)
 @blp.arguments(FindingUpdateSchema)
 @blp.response(200, FindingSchema, headers=ETAG_HEADER)
 def update_finding(body, finding_id: uuid.UUID):
@@ -208,7 +188,7 @@ def update_finding(body, finding_id: uuid.UUID):
 
 @blp.post("/findings/<uuid:finding_id>/drop")
 @access.signed_in(roles=access.STAFF)
-@versioned_edit(StaleFindingProblemSchema)
+@versioned_edit(blp, StaleFindingProblemSchema)
 @blp.arguments(FindingDropSchema)
 @blp.response(200, FindingSchema, headers=ETAG_HEADER)
 def drop_finding(body, finding_id: uuid.UUID):
@@ -221,7 +201,7 @@ def drop_finding(body, finding_id: uuid.UUID):
 
 @blp.post("/findings/<uuid:finding_id>/restore")
 @access.signed_in(roles=access.STAFF)
-@versioned_edit(StaleFindingProblemSchema)
+@versioned_edit(blp, StaleFindingProblemSchema)
 @blp.response(200, FindingSchema, headers=ETAG_HEADER)
 def restore_finding(finding_id: uuid.UUID):
     """Khôi phục hạn chế đã bỏ (hoặc đã gộp vào hạn chế khác)."""
@@ -233,7 +213,7 @@ def restore_finding(finding_id: uuid.UUID):
 
 @blp.post("/findings/<uuid:finding_id>/merge")
 @access.signed_in(roles=access.STAFF)
-@versioned_edit(StaleFindingProblemSchema)
+@versioned_edit(blp, StaleFindingProblemSchema)
 @blp.arguments(FindingMergeSchema)
 @blp.response(200, FindingSchema, headers=ETAG_HEADER)
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -248,7 +228,7 @@ def merge_findings(body, finding_id: uuid.UUID):
 
 @blp.post("/findings/<uuid:finding_id>/split")
 @access.signed_in(roles=access.STAFF)
-@versioned_edit(StaleFindingProblemSchema)
+@versioned_edit(blp, StaleFindingProblemSchema)
 @blp.arguments(FindingSplitSchema)
 @blp.response(201, FindingSplitResultSchema, headers=ETAG_HEADER)
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -293,7 +273,7 @@ def get_recommendation(recommendation_id: uuid.UUID):
 
 @blp.patch("/recommendations/<uuid:recommendation_id>")
 @access.signed_in(roles=access.STAFF)
-@versioned_edit(StaleRecommendationProblemSchema)
+@versioned_edit(blp, StaleRecommendationProblemSchema)
 @blp.arguments(RecommendationUpdateSchema)
 @blp.response(200, RecommendationSchema, headers=ETAG_HEADER)
 def update_recommendation(body, recommendation_id: uuid.UUID):
@@ -306,7 +286,7 @@ def update_recommendation(body, recommendation_id: uuid.UUID):
 
 @blp.delete("/recommendations/<uuid:recommendation_id>")
 @access.signed_in(roles=access.STAFF)
-@versioned_edit(StaleRecommendationProblemSchema)
+@versioned_edit(blp, StaleRecommendationProblemSchema)
 @blp.response(204)
 def delete_recommendation(recommendation_id: uuid.UUID):
     """Xóa kiến nghị."""

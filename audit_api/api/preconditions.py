@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from flask import request
 
-from ..errors import DomainError
+from ..errors import PROBLEM_MIMETYPE, DomainError
 
 
 class PreconditionRequired(DomainError):
@@ -46,3 +46,22 @@ def with_etag(response, kind: str, entity):
 
 IF_MATCH_PARAMETER = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
                       "description": "ETag của phiên bản đang sửa (nhận từ GET)"}
+
+
+def versioned_edit(blp, stale_schema):
+    """The documentation every If-Match edit shares: the header, and its 404, 409, 412 (with `current`), 428."""
+    decorators = [
+        blp.doc(parameters=[IF_MATCH_PARAMETER]),
+        blp.alt_response(404, response="NOT_FOUND"),
+        blp.alt_response(409, response="CONFLICT"),
+        blp.alt_response(412, schema=stale_schema, content_type=PROBLEM_MIMETYPE,
+                         description="If-Match đã cũ: dữ liệu vừa được người khác sửa; bản hiện tại trong `current`"),
+        blp.alt_response(428, response="PRECONDITION_REQUIRED"),
+    ]
+
+    def decorate(view):
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return decorate

@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from ..models.actions import ACTION_STATUSES, RESPONSE_KINDS, REVIEW_DECISIONS
 from ..models.documents import DOCUMENT_KINDS, DOCUMENT_STATUSES
+from ..problem_api import ProblemSchema
 from .common import PageArgsSchema, PaginationSchema, StrictSchema, no_nul
 
 PROVISIONAL = validate.Regexp(r"^[0-9A-Za-zĐđ._-]{1,32}$", error="Số tạm chỉ gồm chữ, số, dấu chấm, gạch (tối đa 32).")
@@ -109,6 +110,10 @@ class DocumentSchema(ma.Schema):
     updated_at = fields.DateTime(required=True)
     sections = fields.Dict(required=True, metadata={"description": "Các phần đã sửa (chưa sửa: không có khóa)"})
     view = fields.Dict(required=True, metadata={"description": "Nội dung văn bản như khi in"})
+
+
+class StaleDocumentProblemSchema(ProblemSchema):
+    current = fields.Nested(DocumentSchema, metadata={"description": "Bản hiện tại trên máy chủ"})
 
 
 class DocumentSummarySchema(DocumentSchema):
