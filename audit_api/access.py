@@ -107,6 +107,12 @@ def in_scope(user: User, province_id: uuid.UUID | None) -> bool:
     return "admin" in user.roles and (user.province_id is None or user.province_id == province_id)
 
 
+def is_unit_user(user: User) -> bool:
+    """An inspected unit's account (holding no staff role): it sees its own unit's issued documents and
+    corrective actions, nothing of the teams' work."""
+    return "unit" in user.roles and not (user.roles & STAFF)
+
+
 def team_role(user: User, team_id: uuid.UUID) -> str | None:
     cache = g.setdefault("team_roles", {})
     key = (user.id, team_id)

@@ -118,15 +118,17 @@ def _is_heic(head: bytes) -> bool:
     return major in HEIF_GENERIC_BRANDS and bool(compatible & HEIC_BRANDS)
 
 
-def is_pdf(path: Path) -> bool:
+def is_pdf(source: Source) -> bool:
     """A PDF by signature: '%PDF-' first and '%%EOF' in the last KiB (where the spec puts it, allowing for
     trailing whitespace), so a PDF cut off mid-upload is not taken for a whole one."""
-    with open(path, "rb") as f:
-        if f.read(5) != b"%PDF-":
-            return False
-        size = f.seek(0, io.SEEK_END)
-        f.seek(max(0, size - 1024))
-        return b"%%EOF" in f.read()
+    if isinstance(source, Path):
+        with open(source, "rb") as stream:
+            return is_pdf(stream)
+    source.seek(0)
+    if source.read(5) != b"%PDF-":
+        return False
+    source.seek(max(0, source.seek(0, io.SEEK_END) - 1024))
+    return b"%%EOF" in source.read()
 
 
 def canonical_type(content_type: str) -> str:

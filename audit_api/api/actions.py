@@ -18,7 +18,7 @@ from ..schemas.documents import (
 )
 from ..services import actions as service
 from ..services.pages import page_of
-from .views import action_view
+from .views import action_view, action_views
 
 URL_PREFIX = "/actions"
 blp = Blueprint("actions", __name__, description="Việc khắc phục sau kiểm tra / corrective actions")
@@ -37,7 +37,7 @@ def list_actions(args):
     query = service.visible_query(access.me(), unit_id=args.get("unit_id"), status=args.get("status"),
                                   overdue=args.get("overdue"))
     rows, pagination = page_of(query, args["page"], args["page_size"])
-    return {"data": [action_view(a) for a in rows], "pagination": pagination}
+    return {"data": action_views(rows), "pagination": pagination}
 
 
 @blp.get("/<uuid:action_id>")

@@ -85,7 +85,9 @@ def list_documents(args):
                                   inspection_id=args.get("inspection_id"), plan_id=args.get("plan_id"),
                                   unit_id=args.get("unit_id"))
     rows, pagination = page_of(query, args["page"], args["page_size"])
-    return {"data": [document_view(d, with_view=False) for d in rows], "pagination": pagination}
+    units = service.unit_ids_by_document(rows)
+    return {"data": [document_view(d, with_view=False, unit_ids=units[d.id]) for d in rows],
+            "pagination": pagination}
 
 
 @blp.get("/<uuid:document_id>")

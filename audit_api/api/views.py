@@ -65,13 +65,15 @@ def inspection_view(inspection: Inspection) -> dict:
     }
 
 
-def document_view(document, *, with_view: bool = True) -> dict:
+def document_view(document, *, with_view: bool = True, unit_ids: list | None = None) -> dict:
+    """`unit_ids`: the document's units when a list has read them for the whole page."""
     from ..services import documents
 
     shown = {
         "id": document.id, "kind": document.kind, "status": document.status,
         "inspection_id": document.inspection_id, "plan_id": document.plan_id,
-        "unit_ids": documents.unit_ids_of(document), "number": document.number, "symbol": document.symbol,
+        "unit_ids": documents.unit_ids_of(document) if unit_ids is None else unit_ids,
+        "number": document.number, "symbol": document.symbol,
         "display_number": documents.display_number(document), "provisional_number": document.provisional_number,
         "issued_on": document.issued_on, "signer_name": document.signer_name, "signer_title": document.signer_title,
         "pdf_sha256": document.pdf_sha256, "corrects_id": document.corrects_id,
@@ -83,30 +85,46 @@ def document_view(document, *, with_view: bool = True) -> dict:
     return shown
 
 
-def action_view(action) -> dict:
+def action_views(actions_: list) -> list[dict]:
+    """Corrective actions with their responses (and evidence files) and reviews: one query per kind of row
+    for the whole page, not per action."""
     from ..models import ActionResponse, ActionReview, Document, action_response_files
     from ..services import actions, documents
     from ..services.mutations import author
 
-    authors: dict = {}
-    responses = list(db.session.scalars(sa.select(ActionResponse).filter_by(action_id=action.id)
-                                        .order_by(ActionResponse.created_at, ActionResponse.id)))
+    if not actions_:
+        return []
+    ids = [a.id for a in actions_]
+    responses: dict = {}
+    for r in db.session.scalars(sa.select(ActionResponse).where(ActionResponse.action_id.in_(ids))
+                                .order_by(ActionResponse.created_at, ActionResponse.id)):
+        responses.setdefault(r.action_id, []).append(r)
     files: dict = {}
-    if responses:
+    response_ids = [r.id for rows in responses.values() for r in rows]
+    if response_ids:
         for response_id, photo_id in db.session.execute(sa.select(action_response_files).where(
-                action_response_files.c.response_id.in_([r.id for r in responses]))):
+                action_response_files.c.response_id.in_(response_ids))):
             files.setdefault(response_id, []).append(photo_id)
-    reviews = db.session.scalars(sa.select(ActionReview).filter_by(action_id=action.id)
-                                 .order_by(ActionReview.created_at, ActionReview.id))
-    unit = db.session.get(Unit, action.unit_id)
-    return {
-        "id": action.id, "document_id": action.document_id,
-        "document_number": documents.display_number(db.session.get(Document, action.document_id)),
-        "unit": unit_ref(unit), "text": action.text, "deadline": action.deadline, "status": action.status,
-        "is_overdue": actions.is_overdue(action), "is_closed": action.closed_at is not None,
-        "cannot_fix_reason": action.cannot_fix_reason, "closed_at": action.closed_at, "version": action.version,
+    reviews: dict = {}
+    for r in db.session.scalars(sa.select(ActionReview).where(ActionReview.action_id.in_(ids))
+                                .order_by(ActionReview.created_at, ActionReview.id)):
+        reviews.setdefault(r.action_id, []).append(r)
+    units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_({a.unit_id for a in actions_})))}
+    numbers = {d.id: documents.display_number(d) for d in db.session.scalars(
+        sa.select(Document).where(Document.id.in_({a.document_id for a in actions_})))}
+    authors: dict = {}
+    return [{
+        "id": a.id, "document_id": a.document_id, "document_number": numbers[a.document_id],
+        "unit": unit_ref(units[a.unit_id]), "text": a.text, "deadline": a.deadline, "status": a.status,
+        "is_overdue": actions.is_overdue(a), "is_closed": a.closed_at is not None,
+        "cannot_fix_reason": a.cannot_fix_reason, "closed_at": a.closed_at, "version": a.version,
         "responses": [{"id": r.id, "kind": r.kind, "text": r.text, "author": author(r.author_id, authors),
-                       "file_ids": files.get(r.id, []), "created_at": r.created_at} for r in responses],
+                       "file_ids": files.get(r.id, []), "created_at": r.created_at} for r in responses.get(a.id, [])],
         "reviews": [{"id": r.id, "decision": r.decision, "comment": r.comment,
-                     "reviewer": author(r.reviewer_id, authors), "created_at": r.created_at} for r in reviews],
-    }
+                     "reviewer": author(r.reviewer_id, authors), "created_at": r.created_at}
+                    for r in reviews.get(a.id, [])],
+    } for a in actions_]
+
+
+def action_view(action) -> dict:
+    return action_views([action])[0]

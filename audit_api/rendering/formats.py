@@ -29,12 +29,17 @@ def parse_date(value: str | date | None) -> date | None:
     return date.fromisoformat(value)
 
 
-def place_date(place: str, value: str | date | None) -> str:
-    """'Lạng Sơn, ngày 05 tháng 7 năm 2026'; without a date (a draft) 'Lạng Sơn, ngày … tháng … năm …'."""
+def long_date(value: str | date | None) -> str:
+    """'ngày 05 tháng 7 năm 2026'; without a date (a draft) 'ngày … tháng … năm …'."""
     d = parse_date(value)
     if d is None:
-        return f"{place}, ngày {BLANK} tháng {BLANK} năm {BLANK}"
-    return f"{place}, ngày {_day(d)} tháng {_month(d)} năm {d.year}"
+        return f"ngày {BLANK} tháng {BLANK} năm {BLANK}"
+    return f"ngày {_day(d)} tháng {_month(d)} năm {d.year}"
+
+
+def place_date(place: str, value: str | date | None) -> str:
+    """'Lạng Sơn, ngày 05 tháng 7 năm 2026'; without a date (a draft) 'Lạng Sơn, ngày … tháng … năm …'."""
+    return f"{place}, {long_date(value)}"
 
 
 def short_date(value: str | date) -> str:

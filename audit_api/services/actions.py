@@ -34,7 +34,7 @@ from ..models import (
 )
 from ..models.common import utcnow
 from . import audit
-from .document_content import today_in_vietnam
+from .deadlines import today
 
 OPEN = ("open",)
 AWAITING_REVIEW = ("responded", "cannot_fix")
@@ -74,15 +74,11 @@ def create_for_document(user: User, document: Document, view: dict) -> list[Corr
     return created
 
 
-def is_overdue(action: CorrectiveAction, today: date | None = None) -> bool:
-    return action.status in OPEN and action.deadline is not None and action.deadline < (today or today_in_vietnam())
+def is_overdue(action: CorrectiveAction, on: date | None = None) -> bool:
+    return action.status in OPEN and action.deadline is not None and action.deadline < (on or today())
 
 
 # --- who sees what ---------------------------------------------------------------------------------------------
-
-
-def is_unit_user(user: User) -> bool:
-    return "unit" in user.roles and not (user.roles & access.STAFF)
 
 
 def _team_of(action: CorrectiveAction) -> Team:
@@ -94,7 +90,7 @@ def _team_of(action: CorrectiveAction) -> Team:
 def visible_query(user: User, *, unit_id=None, status: str | None = None, overdue: bool | None = None) -> sa.Select:
     query = sa.select(CorrectiveAction).order_by(CorrectiveAction.deadline, CorrectiveAction.created_at,
                                                  CorrectiveAction.id)
-    if is_unit_user(user):
+    if access.is_unit_user(user):
         query = query.where(CorrectiveAction.unit_id == user.unit_id)
     else:
         teams = (sa.select(Recommendation.id).join(Inspection, Inspection.id == Recommendation.inspection_id)
@@ -107,7 +103,7 @@ def visible_query(user: User, *, unit_id=None, status: str | None = None, overdu
     if status is not None:
         query = query.where(CorrectiveAction.status == status)
     if overdue is not None:
-        late = sa.and_(CorrectiveAction.status.in_(OPEN), CorrectiveAction.deadline < today_in_vietnam())
+        late = sa.and_(CorrectiveAction.status.in_(OPEN), CorrectiveAction.deadline < today())
         query = query.where(late if overdue else sa.not_(late) | CorrectiveAction.deadline.is_(None))
     return query
 
@@ -115,7 +111,7 @@ def visible_query(user: User, *, unit_id=None, status: str | None = None, overdu
 def require_action(user: User, action: CorrectiveAction | None) -> CorrectiveAction:
     if action is None:
         raise NotFound("Không tìm thấy việc khắc phục.")
-    if is_unit_user(user):
+    if access.is_unit_user(user):
         if action.unit_id != user.unit_id:
             raise NotFound("Không tìm thấy việc khắc phục.")
         return action
@@ -147,7 +143,7 @@ def _evidence(user: User, action: CorrectiveAction, file_ids: list[uuid.UUID]) -
 def respond(user: User, action: CorrectiveAction, *, kind: str, text: str,
             file_ids: list[uuid.UUID] | None = None) -> ActionResponse:
     """The unit reports what it did (with evidence), or that it cannot fix the problem and why."""
-    if not is_unit_user(user) or action.unit_id != user.unit_id:
+    if not access.is_unit_user(user) or action.unit_id != user.unit_id:
         raise Forbidden("Chỉ đơn vị được kiểm tra trả lời việc khắc phục của mình.")
     action = _lock(action)
     if action.status not in OPEN:
@@ -181,7 +177,7 @@ def respond(user: User, action: CorrectiveAction, *, kind: str, text: str,
 
 def review(user: User, action: CorrectiveAction, *, decision: str, comment: str | None) -> ActionReview:
     """Accept (close) or reject (reopen, with a comment) the unit's answer."""
-    if is_unit_user(user) or access.team_role(user, _team_of(action).id) not in REVIEWERS:
+    if access.is_unit_user(user) or access.team_role(user, _team_of(action).id) not in REVIEWERS:
         raise Forbidden("Chỉ Trưởng đoàn, Phó Trưởng đoàn hoặc Thư ký xem xét kết quả khắc phục.")
     action = _lock(action)
     if action.status not in AWAITING_REVIEW or action.closed_at is not None:

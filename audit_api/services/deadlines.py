@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import yaml
 from flask import current_app
 
+from ..rendering.formats import VIETNAM_TIME
+
 PACKAGED_HOLIDAYS = Path(__file__).resolve().parent.parent / "data" / "holidays-vn.yaml"
-VIETNAM = timezone(timedelta(hours=7), "ICT")  # no daylight saving time
+VIETNAM = VIETNAM_TIME  # UTC+7, no daylight saving time
 COUNTINGS = ("working", "calendar")
 ENTRY_KINDS = ("statutory", "compensatory", "decided")
 SATURDAY = 5

@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
 from ..answer_values import format_date, format_document_ref, format_number, metrics
 from ..extensions import db
 from ..models import Answer, Finding, Inspection, Photo, PhotoLink, Plan, Team, TeamMember, Unit, User
+from ..rendering.formats import VIETNAM_TIME, long_date, short_date
 from . import deadlines
 
-VIETNAM = timezone(timedelta(hours=7))  # no daylight saving: a fixed offset is exact
 TEAM_ROLE_LABELS = {"lead": "Trưởng đoàn", "deputy": "Phó Trưởng đoàn", "member": "Thành viên",
                     "secretary": "Thư ký"}
 ROLE_ORDER = ("lead", "deputy", "member", "secretary")
@@ -31,15 +31,6 @@ ROLE_ORDER = ("lead", "deputy", "member", "secretary")
 EDITABLE_SECTIONS = ("summary", "bases", "opening", "composition", "unit_explanation", "report_back",
                      "implementation", "closing", "recipients", "signatures")
 SYMBOL_OF_KIND = {"minutes": "BB", "conclusion": "TB"}
-
-
-def today_in_vietnam() -> date:
-    return datetime.now(VIETNAM).date()
-
-
-def _day(value: date) -> str:
-    return f"ngày {value.day:02d} tháng {value.month:02d} năm {value.year}" if value.month < 3 else \
-        f"ngày {value.day:02d} tháng {value.month} năm {value.year}"
 
 
 def province_of_team(team: Team) -> Unit:
@@ -163,9 +154,9 @@ def _photos(inspection_ids: list[uuid.UUID], unit_ids: list[uuid.UUID] | None) -
         query = query.where(sa.or_(PhotoLink.unit_id.is_(None), PhotoLink.unit_id.in_(unit_ids)))
     rows = db.session.execute(query).all()
     rows.sort(key=lambda row: (row.PhotoLink.item_code or "~", row.Photo.taken_at or datetime.max.replace(
-        tzinfo=VIETNAM), str(row.Photo.id)))
+        tzinfo=VIETNAM_TIME), str(row.Photo.id)))
     return [{"number": number, "photo_id": str(row.Photo.id), "caption": row.PhotoLink.caption,
-             "taken_at": row.Photo.taken_at.astimezone(VIETNAM).isoformat() if row.Photo.taken_at else None,
+             "taken_at": row.Photo.taken_at.astimezone(VIETNAM_TIME).isoformat() if row.Photo.taken_at else None,
              "place": _format_gps(row.Photo.gps_lat, row.Photo.gps_lon), "item_code": row.PhotoLink.item_code,
              "unit_id": str(row.PhotoLink.unit_id) if row.PhotoLink.unit_id else None}
             for number, row in enumerate(rows, start=1)]
@@ -188,9 +179,9 @@ def _person(members, role: str) -> str | None:
 def _bases(plan: Plan | None, team: Team) -> list[str]:
     bases = []
     if plan is not None:
-        bases.append(f"Căn cứ Kế hoạch số {plan.number} ngày {format_date(plan.issued_on)} của {plan.issuer} "
+        bases.append(f"Căn cứ Kế hoạch số {plan.number} ngày {short_date(plan.issued_on)} của {plan.issuer} "
                      f"về {plan.title[:1].lower()}{plan.title[1:]}")
-    bases.append(f"Căn cứ Quyết định số {team.decision_number} ngày {format_date(team.decision_date)} của "
+    bases.append(f"Căn cứ Quyết định số {team.decision_number} ngày {short_date(team.decision_date)} của "
                  f"{team.decision_issuer} về việc thành lập {team.name}")
     return bases
 
@@ -223,8 +214,8 @@ def minutes_snapshot(inspection: Inspection) -> dict:
         "team_id": str(team.id),
         "summary": ["Kiểm tra công tác cải cách hành chính, kiểm soát thủ tục hành chính", "tại {host}"],
         "bases": _bases(inspection.plan, team),
-        "opening": (f"Hôm nay, vào hồi … giờ … {_day(inspection.scheduled_on)}, tại {place}, {team.name} tiến hành "
-                    f"kiểm tra công tác cải cách hành chính, kiểm soát thủ tục hành chính tại {{host}}"
+        "opening": (f"Hôm nay, vào hồi … giờ … {long_date(inspection.scheduled_on)}, tại {place}, {team.name} "
+                    f"tiến hành kiểm tra công tác cải cách hành chính, kiểm soát thủ tục hành chính tại {{host}}"
                     + (f" và {sub_units}" if sub_units else "") + "."),
         "composition": {
             "team": [{"name": user.full_name, "position": member.position or user.title,
@@ -262,8 +253,8 @@ def conclusion_snapshot(plan: Plan, team: Team, inspections: list[Inspection], u
     strengths, findings, recommendations = _findings_part(shown_findings(ids, unit_ids), set())
     first = min(i.scheduled_on for i in inspections)
     last = max(i.ended_on or i.scheduled_on for i in inspections)
-    span = (f"ngày {format_date(first)}" if first == last
-            else f"từ ngày {format_date(first)} đến ngày {format_date(last)}")
+    span = (f"ngày {short_date(first)}" if first == last
+            else f"từ ngày {short_date(first)} đến ngày {short_date(last)}")
     named = ", ".join(f"{{unit:{u.id}}}" for u in units)
     return {
         "kind": "conclusion",
@@ -272,9 +263,9 @@ def conclusion_snapshot(plan: Plan, team: Team, inspections: list[Inspection], u
         "team_id": str(team.id),
         "summary": [f"Kết luận kiểm tra công tác cải cách hành chính năm {plan.year}", f"tại {named}"],
         "bases": [],
-        "opening": (f"Thực hiện Kế hoạch số {plan.number} ngày {format_date(plan.issued_on)} của {plan.issuer}; "
+        "opening": (f"Thực hiện Kế hoạch số {plan.number} ngày {short_date(plan.issued_on)} của {plan.issuer}; "
                     f"{span}, {team.name} theo Quyết định số {team.decision_number} ngày "
-                    f"{format_date(team.decision_date)} của {team.decision_issuer} đã kiểm tra tại {named}. "
+                    f"{short_date(team.decision_date)} của {team.decision_issuer} đã kiểm tra tại {named}. "
                     f"Trên cơ sở báo cáo của đơn vị và kết quả kiểm tra thực tế, {team.name} thông báo kết luận "
                     f"như sau:"),
         "composition": {"team": [], "unit": []},
@@ -324,7 +315,7 @@ def view_of(document, day: date | None = None) -> dict:
     """The document as the renderer prints it: the snapshot with the edited sections laid over it, unit names
     on the document's date (the signing date once issued; today for a draft), numbered recommendations with
     their deadlines (explicit, or the configured default counted from that date)."""
-    day = day or document.issued_on or today_in_vietnam()
+    day = day or document.issued_on or deadlines.today()
     parts = {**(document.snapshot or {}), **(document.content or {})}
     names = _names(_unit_ids_in(parts), day)
     host = names.get(parts.get("host_unit_id") or "", "")

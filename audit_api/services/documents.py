@@ -21,7 +21,8 @@ from ..errors import Conflict, Forbidden, InvalidData, NotFound
 from ..extensions import db
 from ..models import Document, Inspection, Plan, Team, Unit, User, document_units, inspection_units
 from ..models.common import utcnow
-from . import actions, audit, numbering
+from ..rendering import formats
+from . import actions, audit, deadlines, numbering
 from .changes import record_change
 from .document_content import (
     EDITABLE_SECTIONS,
@@ -29,7 +30,6 @@ from .document_content import (
     conclusion_snapshot,
     minutes_snapshot,
     team_symbol,
-    today_in_vietnam,
     view_of,
 )
 
@@ -53,8 +53,8 @@ def _unit_ids(document: Document) -> set[uuid.UUID]:
 
 
 def can_see(user: User, document: Document) -> bool:
-    if "unit" in user.roles and user.unit_id is not None and not (user.roles & access.STAFF):
-        return document.status == "issued" and user.unit_id in _unit_ids(document)
+    if access.is_unit_user(user):
+        return document.status == "issued" and user.unit_id is not None and user.unit_id in _unit_ids(document)
     return access.can_see_team(user, _team_of(document))
 
 
@@ -93,20 +93,35 @@ def require_issuer(user: User, document: Document) -> None:
 
 
 def display_number(document: Document) -> str:
-    number = f"{document.number:02d}" if document.number is not None else (document.provisional_number or "…")
-    return f"Số: {number}/{document.symbol}" + (" (số tạm)" if document.number is None and
-                                                  document.provisional_number else "")
+    """As printed: 'Số: 05/BB-ĐKT', 'Số: …/BB-ĐKT' for a draft, a provisional number marked as such."""
+    provisional = document.number is None and document.provisional_number
+    return (f"Số: {formats.document_number(document.number, document.provisional_number, document.symbol)}"
+            + (" (số tạm)" if provisional else ""))
+
+
+def unit_ids_by_document(documents: list[Document]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The units of a page of documents in one query, each list in the document's own order."""
+    found: dict = {d.id: set() for d in documents}
+    if found:
+        for document_id, unit_id in db.session.execute(sa.select(document_units).where(
+                document_units.c.document_id.in_(list(found)))):
+            found[document_id].add(unit_id)
+    return {d.id: _ordered(d, found[d.id]) for d in documents}
+
+
+def _ordered(document: Document, unit_ids) -> list[uuid.UUID]:
+    order = {u: i for i, u in enumerate((document.snapshot or {}).get("unit_ids") or [])}
+    return sorted(unit_ids, key=lambda u: order.get(str(u), len(order)))
 
 
 def unit_ids_of(document: Document) -> list[uuid.UUID]:
-    order = {u: i for i, u in enumerate((document.snapshot or {}).get("unit_ids") or [])}
-    return sorted(_unit_ids(document), key=lambda u: order.get(str(u), len(order)))
+    return _ordered(document, _unit_ids(document))
 
 
 def visible_query(user: User, *, kind: str | None = None, status: str | None = None,
                   inspection_id=None, plan_id=None, unit_id=None) -> sa.Select:
     query = sa.select(Document).order_by(Document.created_at.desc(), Document.id)
-    if "unit" in user.roles and not (user.roles & access.STAFF):
+    if access.is_unit_user(user):
         query = query.where(Document.status == "issued", Document.id.in_(
             sa.select(document_units.c.document_id).where(document_units.c.unit_id == user.unit_id)))
     else:
@@ -274,7 +289,7 @@ def reserve(user: User, document: Document, *, version: int, issued_on: date | N
     require_issuer(user, document)
     if document.version != version:
         raise Conflict("Văn bản vừa được sửa; tải lại rồi ban hành.")
-    today = today_in_vietnam()
+    today = deadlines.today()
     day = issued_on or today
     if day > today:
         raise InvalidData("Ngày ban hành không được sau ngày hôm nay.", errors={"issued_on": ["Ngày trong tương lai."]})

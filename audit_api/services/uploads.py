@@ -124,7 +124,7 @@ def evidence_action(user: User, action_id: uuid.UUID, *, writing: bool = False):
     from . import actions
 
     action = actions.require_action(user, db.session.get(CorrectiveAction, action_id))
-    if writing and (not actions.is_unit_user(user) or action.unit_id != user.unit_id):
+    if writing and (not access.is_unit_user(user) or action.unit_id != user.unit_id):
         raise access.Forbidden("Chỉ đơn vị được kiểm tra tải minh chứng cho việc khắc phục của mình.")
     return action
 
@@ -358,18 +358,11 @@ def process(job: Job, staged: Staged | None = None, tail: bytes | None = None) -
     return Processed(info=info)
 
 
-def _is_pdf(staged_file) -> bool:
-    """A PDF by signature: '%PDF-' first and '%%EOF' in the last KiB (images.is_pdf, on an open file)."""
-    staged_file.seek(0)
-    if staged_file.read(5) != b"%PDF-":
-        return False
-    staged_file.seek(max(0, staged_file.seek(0, io.SEEK_END) - 1024))
-    return b"%%EOF" in staged_file.read()
-
-
 def _process_document(media, job: Job, key: str, staged_file, mismatch: str) -> Processed | Refused:
     """An evidence PDF: its signature, its SHA-256, then the original kept as it came; no derivatives."""
-    if not _is_pdf(staged_file):
+    from ..images import is_pdf
+
+    if not is_pdf(staged_file):
         return _refuse(job, "Tệp không phải PDF hợp lệ (thiếu chữ ký %PDF- hoặc %%EOF).")
     if not _check_and_keep(media, job, key, staged_file):
         return _refuse(job, mismatch)
