@@ -55,3 +55,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/sync.py --no-profile --db postgresql
 	$(BIN)/python bench/photos.py
 	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/pwa.py

@@ -31,11 +31,11 @@ def jpeg_bytes() -> bytes:
 @pytest.fixture
 def upload(client, headers_for):
     def send(action_id: str, data: bytes, *, who: str = "dv-vanlang", content_type: str = "application/pdf",
-             file_id: uuid.UUID | None = None):
+             file_id: uuid.UUID | None = None, caption: str | None = None):
         headers = headers_for(who)
         declared = client.post("/api/v1/photos", headers=headers, json={
             "id": str(file_id or uuid.uuid4()), "action_id": action_id, "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data), "content_type": content_type})
+            "size": len(data), "content_type": content_type, "caption": caption})
         if declared.status_code != 201:
             return declared, None
         sent = client.patch(declared.headers["Location"], data=data,
@@ -64,8 +64,12 @@ def test_a_unit_attaches_a_pdf_report_to_its_answer(client, headers_for, issued,
 
 
 def test_a_photo_of_the_fix_is_evidence_too(client, headers_for, issued, upload):  # noqa: F811
-    declared, sent = upload(issued[0]["id"], jpeg_bytes(), content_type="image/jpeg")
+    caption = "Bảng niêm yết TTHC sau khi cập nhật"
+    declared, sent = upload(issued[0]["id"], jpeg_bytes(), content_type="image/jpeg", caption=caption)
     assert sent.status_code == 204
+    assert declared.get_json()["caption"] == caption  # kept with the evidence file (it has no checklist link)
+    stored = client.get(f"/api/v1/photos/{declared.get_json()['id']}", headers=headers_for("thuky")).get_json()
+    assert stored["caption"] == caption
     thumb = client.get(f"/api/v1/photos/{declared.get_json()['id']}/thumb", headers=headers_for("dv-vanlang"))
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
 

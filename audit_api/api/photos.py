@@ -44,7 +44,7 @@ def _view(upload: Upload) -> dict:
             "content_type": upload.content_type, "reject_reason": upload.reject_reason,
             "upload_url": url_for("photos.upload_offset", photo_id=upload.id),
             "item_code": link.item_code if link else None, "unit_id": link.unit_id if link else None,
-            "caption": link.caption if link else None, "urls": None}
+            "caption": link.caption if link else upload.caption, "urls": None}  # evidence: no link, its own caption
     if photo is not None:
         view.update(width=photo.width, height=photo.height, taken_at=photo.taken_at, gps_lat=photo.gps_lat,
                     gps_lon=photo.gps_lon, camera_model=photo.camera_model,

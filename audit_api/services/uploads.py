@@ -231,7 +231,8 @@ def _declare_evidence(user: User, data: dict, *, checked: bool) -> Upload:
     inspection_id = db.session.scalar(sa.select(Recommendation.inspection_id).filter_by(id=action.recommendation_id))
     upload = Upload(id=data["id"], inspection_id=inspection_id, action_id=action.id, sha256=data["sha256"],
                     kind="document" if data["content_type"] == "application/pdf" else "photo",
-                    size_bytes=data["size"], content_type=data["content_type"], created_by=user.id)
+                    size_bytes=data["size"], content_type=data["content_type"], caption=data.get("caption"),
+                    created_by=user.id)
     db.session.add(upload)
     db.session.flush()
     return upload

@@ -173,13 +173,15 @@ def wait_ready(page: Page) -> None:
     page.wait_for_selector("html[data-ready='true']")
 
 
-def sign_in(page: Page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+def sign_in(page: Page, base_url: str, username: str, password: str = DEMO_PASSWORD, *,
+            lands_on: str = "#inspection-list") -> None:
+    """Sign in through the form; staff land on their inspections, an inspected unit on its home (#unit-home)."""
     page.goto(f"{base_url}/#/dang-nhap")
     wait_ready(page)
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("form button[type=submit]")
-    page.wait_for_selector("#inspection-list")
+    page.wait_for_selector(lands_on)
 
 
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.1):

@@ -12,7 +12,10 @@ from tests.browser.pwa import download, open_section
 BACSON = demo_id("insp-bacson-2024")
 BACSON_COMMUNE = demo_id("unit:LSN-X-TANHUONG")
 
-SMALL_TARGETS = """() => [...document.querySelectorAll('button, a.btn, a.tab, input, select, textarea, summary')]
+# A file input is pressed through its label (the camera and gallery buttons): the label is the target measured.
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'button, a.btn, a.tab, label.btn, input, select, textarea, summary')]
+  .map((el) => (el.type === 'file' && el.closest('label') ? el.closest('label') : el))
   .filter((el) => el.offsetParent !== null)
   .map((el) => ({ rect: el.getBoundingClientRect(), what: `${el.tagName} ${(el.innerText || el.id).slice(0, 40)}` }))
   .filter(({ rect }) => rect.height < 44 || rect.width < 44)

@@ -1,11 +1,15 @@
-"""The offline day: download, work with no network across a reload and a browser restart, then sync once.
-
-Without photos for now (a later session adds capture and the resumable upload to this day).
-"""
+"""The offline day: download, work with no network across a reload and a browser restart (answers of every
+type on several sections, three photos from the camera and the gallery, one photo refused at capture), then
+sync once: the server holds exactly those answers and photos, once each."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import random
+from pathlib import Path
+
+from PIL import Image
 
 from tests.browser.conftest import open_profile, screenshot, sign_in, wait_ready, wait_until, watch_console
 from tests.browser.pwa import (
@@ -19,7 +23,6 @@ from tests.browser.pwa import (
     press,
     pressed,
     states,
-    sync_pill,
     type_into,
     wait_state,
 )
@@ -48,6 +51,45 @@ EXPECTED = {
     "D10": ([SAMPLE_ROW], None, None, None),
     "D13a": (31, None, None, None),
 }
+
+
+def photo_file(folder: Path, name: str, size: tuple[int, int], seed: int) -> Path:
+    """A real JPEG with noise in it (so it does not compress to nothing: the large one needs several chunks)."""
+    rng = random.Random(seed)  # noqa: S311 — test pixels, not a secret
+    image = Image.new("RGB", size)
+    image.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(size[0] * size[1])])
+    path = folder / name
+    image.save(path, "JPEG", quality=92)
+    return path
+
+
+def too_many_pixels(folder: Path) -> Path:
+    """A small PNG file of 60 megapixels, over the server's 50-megapixel limit: refused at capture."""
+    path = folder / "anh-qua-lon.png"
+    Image.new("L", (10_000, 6_000), 200).save(path, "PNG")
+    return path
+
+
+def attach(page, code: str, action: str, files: list[Path], captions: list[str]) -> None:
+    before = page.locator(f"{item(code)} figure.photo").count()
+    page.set_input_files(f"{item(code)} input[data-action={action}]", [str(f) for f in files])
+    page.wait_for_function("([selector, count]) => document.querySelectorAll(selector).length === count",
+                           arg=[f"{item(code)} figure.photo", before + len(files)])
+    for n, caption in enumerate(captions, start=before):
+        field = page.locator(f"{item(code)} figure.photo input[data-role=caption]").nth(n)
+        field.fill(caption)
+        field.dispatch_event("change")
+
+
+def wait_for_pill(page, text: str) -> None:
+    page.wait_for_function("text => document.querySelector('#sync-pill').textContent === text", arg=text)
+
+
+def server_photos(live_server) -> dict:
+    rows = live_server.query("SELECT u.id, u.item_code, u.caption, u.sha256, u.status, p.status FROM uploads u "
+                             "LEFT JOIN photos p ON p.id = u.id WHERE u.inspection_id = ?", (VANLANG.hex,))
+    return {caption: (item_code, sha256, upload_status, photo_status)
+            for _id, item_code, caption, sha256, upload_status, photo_status in rows}
 
 
 def answer_section_a(page):
@@ -143,6 +185,16 @@ def assert_section_d_still_there(page):
     assert page.input_value("#in-D13a") == "31"
 
 
+def assert_photos_still_there(page, captions):
+    page.wait_for_selector(f"{item('A6')} figure.photo")
+    for code, caption in (("A5", captions[0]), ("A6", captions[1])):
+        figure = page.locator(f"{item(code)} figure.photo")
+        assert figure.count() == 1
+        assert figure.get_attribute("data-state") == "queued"
+        assert figure.locator("input[data-role=caption]").input_value() == caption
+        assert figure.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+
+
 def server_answers(live_server) -> dict:
     rows = live_server.query(
         "SELECT item_code, unit_id, value, note, period_from, period_to, source, version FROM answers "
@@ -165,26 +217,43 @@ def test_offline_day_survives_reload_and_restart_and_syncs_each_answer_once(play
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     open_section(page, live_server.url, VANLANG, VANLANG_HOST, "A")
 
+    photos = {"Bảng niêm yết TTHC tại Bộ phận Một cửa": photo_file(tmp_path, "niem-yet.jpg", (1600, 1200), 1),
+              "Mã QR tra cứu hồ sơ": photo_file(tmp_path, "ma-qr.jpg", (640, 480), 2),
+              "Sổ theo dõi hồ sơ năm 2024": photo_file(tmp_path, "so-theo-doi.jpg", (800, 600), 3)}
+    captions = list(photos)
+
     context.set_offline(True)
     page.wait_for_selector("#net-pill.offline")
     answer_section_a(page)
+    attach(page, "A5", "take-photo", [photos[captions[0]]], captions[:1])
+    attach(page, "A6", "pick-photos", [photos[captions[1]]], captions[1:2])
+    page.set_input_files(f"{item('A6')} input[data-action=pick-photos]", str(too_many_pixels(tmp_path)))
+    page.wait_for_selector(f"{item('A6')} [data-role=photos] .item-message.error:has-text('vượt giới hạn 50 triệu')")
+    assert page.locator(f"{item('A6')} figure.photo").count() == 1  # the refused photo was not kept
+    page.locator(item("A5")).scroll_into_view_if_needed()
     screenshot(page, "03-danh-muc-phan-A-ngoai-tuyen", top=True)
+    page.locator(item("A6")).scroll_into_view_if_needed()
+    screenshot(page, "03b-anh-minh-chung-ngoai-tuyen")
     go_to_section(page, "B")
     answer_section_b(page)
     go_to_section(page, "D")
     answer_section_d(page)
+    attach(page, "D1", "take-photo", [photos[captions[2]]], captions[2:])
     page.locator(item("D10")).scroll_into_view_if_needed()
     screenshot(page, "04-danh-muc-phan-D-chon-mau")
-    assert sync_pill(page) == f"{len(EXPECTED)} chờ đồng bộ"
+    wait_for_pill(page, f"{len(EXPECTED) + 3} chờ đồng bộ")
 
     page.reload()  # offline: the shell from the service worker, the answers from IndexedDB
     wait_ready(page)
     page.wait_for_selector(item("D10"))
     assert_section_d_still_there(page)
+    page.wait_for_selector(f"{item('D1')} figure.photo[data-state=queued]")
     go_to_section(page, "A")
     assert_section_a_still_there(page)
+    assert_photos_still_there(page, captions)
     context.close()
     assert server_answers(live_server) == {}
+    assert server_photos(live_server) == {}
 
     context = open_profile(playwright, profile)  # the browser restarted, still with no network
     context.set_offline(True)
@@ -192,11 +261,13 @@ def test_offline_day_survives_reload_and_restart_and_syncs_each_answer_once(play
     watch_console(page, errors)
     open_section(page, live_server.url, VANLANG, VANLANG_HOST, "A")
     assert_section_a_still_there(page)
+    assert_photos_still_there(page, captions)
     go_to_section(page, "D")
     assert_section_d_still_there(page)
     page.goto(f"{live_server.url}/#/dong-bo")
     page.wait_for_selector("#stat-pending")
     assert page.inner_text("#stat-pending .v") == str(len(EXPECTED))
+    assert page.inner_text("#stat-photos .v") == "3"
     screenshot(page, "05-dong-bo-cho-gui")
 
     context.set_offline(False)  # back in signal: the outbox replays by itself
@@ -211,10 +282,19 @@ def test_offline_day_survives_reload_and_restart_and_syncs_each_answer_once(play
     revisions = live_server.query("SELECT COUNT(*) FROM answer_revisions r JOIN answers a ON a.id = r.answer_id "
                                   "WHERE a.inspection_id = ?", (VANLANG.hex,))
     assert revisions == [(len(EXPECTED),)]
-    assert page.inner_text("#sync-pill") == "Đã đồng bộ"
+    held_photos = wait_until(lambda: len(server_photos(live_server)) == 3 and all(
+        row[2:] == ("ready", "ready") for row in server_photos(live_server).values()) and server_photos(live_server))
+    assert held_photos == {caption: (code, hashlib.sha256(photos[caption].read_bytes()).hexdigest(), "ready", "ready")
+                           for caption, code in zip(captions, ("A5", "A6", "D1"), strict=True)}
+    links = live_server.query("SELECT item_code, unit_id FROM photo_links WHERE inspection_id = ? ORDER BY item_code",
+                              (VANLANG.hex,))
+    assert links == [("A5", VANLANG_HOST.hex), ("A6", VANLANG_HOST.hex), ("D1", VANLANG_HOST.hex)]
+    wait_for_pill(page, "Đã đồng bộ")
     screenshot(page, "06-dong-bo-xong")
 
     open_section(page, live_server.url, VANLANG, VANLANG_HOST, "A")
+    page.wait_for_selector(f"{item('A5')} figure.photo[data-state=ready]")
+    page.wait_for_selector(f"{item('A6')} figure.photo[data-state=ready]")
     page.wait_for_selector(f"{item('A4')}[data-state='synced']")
     assert all(state == "synced" for code, state in states(page).items() if code in EXPECTED), states(page)
     cached = page.evaluate(

@@ -32,7 +32,7 @@ export class AuthRequired extends Error {
 export const events = new EventTarget();
 let refreshing = null;
 
-async function send(method, path, { body, token, headers = {} } = {}) {
+async function send(method, path, { body, bytes, token, headers = {} } = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
   const init = { method, headers: { Accept: "application/json", ...headers }, signal: controller.signal,
@@ -41,6 +41,8 @@ async function send(method, path, { body, token, headers = {} } = {}) {
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
+  } else if (bytes !== undefined) {
+    init.body = bytes; // a Blob or ArrayBuffer, sent as is (upload chunks); the caller sets Content-Type
   }
   try {
     return await fetch(BASE + path, init);
@@ -51,7 +53,8 @@ async function send(method, path, { body, token, headers = {} } = {}) {
   }
 }
 
-async function problemOf(response) {
+/* The problem+json of a refused response (a generic Vietnamese one when the body is not JSON). */
+export async function problemOf(response) {
   const type = response.headers.get("Content-Type") || "";
   if (type.includes("json")) {
     try {
@@ -90,16 +93,17 @@ function refreshTokens() {
   return refreshing;
 }
 
-/* An authenticated call. Returns the parsed JSON (null for 204/304); `raw: true` returns the Response. */
-export async function call(method, path, { body, headers, raw = false } = {}) {
+/* An authenticated call. Returns the parsed JSON (null for 204/304); `raw: true` returns the Response.
+ * `body` is sent as JSON, `bytes` (a Blob) as it is. */
+export async function call(method, path, { body, bytes, headers, raw = false } = {}) {
   const current = session.current();
   if (!current || current.needs_sign_in) throw new AuthRequired();
   let token = current.access_token;
   if (refreshing) token = await refreshing;
-  let response = await send(method, path, { body, token, headers });
+  let response = await send(method, path, { body, bytes, token, headers });
   if (response.status === 401) {
     token = await refreshTokens();
-    response = await send(method, path, { body, token, headers });
+    response = await send(method, path, { body, bytes, token, headers });
     if (response.status === 401) {
       session.markExpired();
       events.dispatchEvent(new Event("auth-required"));
@@ -132,6 +136,8 @@ export async function logout() {
   } catch { /* offline: the tokens expire on their own */ }
   session.clear();
 }
+
+export const API_BASE = BASE;
 
 export function inspections() {
   return get("/inspections?page_size=200");

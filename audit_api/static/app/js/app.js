@@ -8,10 +8,18 @@ import { formatDateTime, TEAM_ROLES } from "./format.js";
 import * as outbox from "./outbox.js";
 import * as session from "./session.js";
 import { ask, h, replace, toast } from "./ui.js";
+import * as photos from "./photos.js";
 import * as checklistView from "./views/checklist.js";
+import * as findingsView from "./views/findings.js";
 import * as inspectionsView from "./views/inspections.js";
+import * as leadView from "./views/lead.js";
+import * as leadDocumentsView from "./views/lead-documents.js";
+import * as leadFindingsView from "./views/lead-findings.js";
 import * as signinView from "./views/signin.js";
 import * as syncView from "./views/sync.js";
+import * as unitView from "./views/unit.js";
+import * as unitActionView from "./views/unit-action.js";
+import * as unitDocumentView from "./views/unit-document.js";
 
 const root = document.getElementById("app");
 const ctx = { session: null, db: null, navigate, refreshStatus, signOut, signedIn };
@@ -23,7 +31,14 @@ let updateReady = false;
 const ROUTES = [
   [/^#\/dang-nhap$/, () => signinView.render(ctx)],
   [/^#\/dong-bo$/, () => syncView.render(ctx)],
+  [/^#\/xem-xet\/([0-9a-f-]{36})$/, (m) => leadView.render(ctx, m[1])],
+  [/^#\/han-che\/([0-9a-f-]{36})$/, (m) => leadFindingsView.render(ctx, m[1])],
+  [/^#\/van-ban\/([0-9a-f-]{36})$/, (m) => leadDocumentsView.render(ctx, m[1])],
+  [/^#\/kiem-tra\/([0-9a-f-]{36})\/ket-qua$/, (m) => findingsView.render(ctx, m[1])],
   [/^#\/kiem-tra\/([0-9a-f-]{36})(?:\/([0-9a-f-]{36})\/([A-Z]))?$/, (m) => checklistView.render(ctx, m[1], m[2], m[3])],
+  [/^#\/don-vi(?:\/(tat-ca|cho-tra-loi|da-tra-loi|da-dong|qua-han))?$/, (m) => unitView.render(ctx, m[1])],
+  [/^#\/don-vi\/kien-nghi\/([0-9a-f-]{36})$/, (m) => unitActionView.render(ctx, m[1])],
+  [/^#\/don-vi\/van-ban\/([0-9a-f-]{36})$/, (m) => unitDocumentView.render(ctx, m[1])],
   [/^#\/(kiem-tra)?$/, () => inspectionsView.render(ctx)],
 ];
 
@@ -42,6 +57,10 @@ async function route() {
   const hash = location.hash || "#/";
   if (!ctx.session && hash !== "#/dang-nhap") return navigate("#/dang-nhap", { replaceHistory: true });
   if (ctx.session && hash === "#/dang-nhap" && !ctx.session.needs_sign_in) return navigate("#/", { replaceHistory: true });
+  // an inspected unit has its own screens (its documents and corrective actions), none of the teams'
+  if (ctx.session && unitView.isUnitUser(ctx.session.user) && hash !== "#/dang-nhap" && !hash.startsWith("#/don-vi")) {
+    return navigate("#/don-vi", { replaceHistory: true });
+  }
   const found = ROUTES.find(([pattern]) => pattern.test(hash));
   const view = found ? found[1](hash.match(found[0])) : inspectionsView.render(ctx);
   let content;
@@ -76,7 +95,9 @@ function topbar() {
         h("span", { class: "brand-sub" }, "Kiểm soát thủ tục hành chính, cơ chế một cửa"))),
     h("span", { class: "topbar-spacer" }),
     h("span", { id: "net-pill", class: "pill", role: "status", "aria-live": "polite" }),
-    user ? h("button", { id: "sync-pill", class: "pill", type: "button", onclick: () => navigate("#/dong-bo") }, "…") : null,
+    // an inspected unit works online and has nothing to sync: no sync pill for it
+    user && !unitView.isUnitUser(user)
+      ? h("button", { id: "sync-pill", class: "pill", type: "button", onclick: () => navigate("#/dong-bo") }, "…") : null,
     user ? h("span", { class: "user" }, h("strong", {}, user.full_name), h("span", {}, teamRole || user.username)) : null,
     user ? h("button", { class: "btn btn-light", type: "button", onclick: () => signOut() }, "Đăng xuất") : null);
 }
@@ -115,8 +136,8 @@ export async function refreshStatus() {
   const pill = document.getElementById("sync-pill");
   const status = ctx.db ? await outbox.status() : null;
   if (pill && status) {
-    const waiting = status.pending + status.drafts;
-    const trouble = status.conflicts + status.attention;
+    const waiting = status.pending + status.drafts + status.photos.waiting;
+    const trouble = status.conflicts + status.attention + status.photos.attention;
     pill.className = `pill ${trouble ? "attention" : ""}`;
     let text = "Đã đồng bộ";
     if (status.running && status.syncing) text = `Đang đồng bộ ${status.syncing}…`;
@@ -202,6 +223,7 @@ async function start() {
     window.addEventListener(name, () => { renderBanners(); refreshStatus(); });
   }
   outbox.events.addEventListener("change", () => refreshStatus());
+  photos.events.addEventListener("change", () => refreshStatus());
   outbox.events.addEventListener("auth-required", () => { ctx.session = session.current() || ctx.session; renderBanners(); });
   api.events.addEventListener("auth-required", () => { ctx.session = session.current() || ctx.session; renderBanners(); });
   await route();

@@ -4,6 +4,7 @@
 import * as api from "./api.js";
 import { promised } from "./db.js";
 import { answerFromServer, LOCAL_WORK } from "./feed.js";
+import * as photos from "./photos.js";
 
 export const checklistId = (key, version) => `${key}@${version}`;
 
@@ -33,12 +34,21 @@ export async function download(db, inspectionId) {
       if (local && (LOCAL_WORK.has(local.sync_state) || (local.server_version || 0) > incoming.server_version)) continue;
       s.answers.put(incoming);
     }
-    for (const finding of bundle.findings) s.findings.put({ ...finding, inspection_id: inspectionId });
+    for (const finding of bundle.findings) {
+      const local = await promised(s.findings.get(finding.id));
+      if (local && LOCAL_WORK.has(local.sync_state)) continue;
+      s.findings.put({ ...finding, inspection_id: inspectionId, sync_state: "synced" });
+    }
     // One feed cursor per user: the oldest of the downloads, so no inspection misses a change.
     const cursor = await promised(s.meta.get("cursor"));
     if (!cursor || BigInt(bundle.cursor) < BigInt(cursor.value)) s.meta.put({ name: "cursor", value: bundle.cursor });
   });
+  await photos.rememberLimits(db); // so that photos taken offline are checked against the server's limits
   return bundle;
+}
+
+export async function findingsOf(db, inspectionId) {
+  return db.getAll("findings", "by_inspection", inspectionId);
 }
 
 export async function downloaded(db) {

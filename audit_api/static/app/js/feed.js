@@ -35,10 +35,15 @@ function applyChanges(db, changes) {
         if (local && (LOCAL_WORK.has(local.sync_state) || (local.server_version || 0) > data.version)) continue;
         s.answers.put(answerFromServer(change.inspection_id, data));
       } else if (change.entity_type === "finding") {
+        const local = await promised(s.findings.get(change.entity_id));
+        if (local && LOCAL_WORK.has(local.sync_state)) continue; // the tablet's edit goes out first (or meets it as a conflict)
         if (change.deleted) s.findings.delete(change.entity_id);
-        else s.findings.put({ ...data, inspection_id: change.inspection_id });
+        else s.findings.put({ ...data, inspection_id: change.inspection_id, sync_state: "synced" });
       } else if (change.entity_type === "section" && data) {
-        stored.bundle.sections = stored.bundle.sections.map((sec) => (sec.id === data.id ? data : sec));
+        const local = stored.bundle.sections.find((sec) => sec.id === data.id || sec.section_code === data.section_code);
+        if (local && LOCAL_WORK.has(local.local_state)) continue; // a submit not yet answered keeps its local state
+        stored.bundle.sections = local ? stored.bundle.sections.map((sec) => (sec === local ? data : sec))
+          : [...stored.bundle.sections, data];
         s.bundles.put(stored);
       } else if (change.entity_type === "inspection" && data) {
         Object.assign(stored.bundle.inspection, { status: data.status, version: data.version });

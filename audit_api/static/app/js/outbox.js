@@ -8,12 +8,16 @@
  * A mutation that has been sent once is frozen (same UUID, same payload, same base_version on every retry), so
  * a retry whose first attempt did arrive comes back `duplicate`, never as a second change. A later edit of the
  * same answer is a new mutation; only one mutation per answer is in flight at a time, so its base_version is
- * the version the previous one produced. */
+ * the version the previous one produced.
+ * Other records travel the same way, keyed apart from answers: a section submit ("section|<insp>|<code>") and
+ * a finding edit ("finding|<id>"). Photos have their own queue (photos.js), sent after the mutations of each
+ * round, since a photo may belong to an answer the same round creates. */
 
 import * as api from "./api.js";
 import { answerKey } from "./checklist.js";
 import { promised } from "./db.js";
 import { answerFromServer, pull } from "./feed.js";
+import * as photos from "./photos.js";
 
 export const events = new EventTarget();
 
@@ -30,6 +34,7 @@ let timer = null;
 let retryTimer = null;
 let paused = false;
 let lastError = null;
+let photoAttempts = 0;
 
 function nowIso() {
   return new Date().toISOString();
@@ -150,6 +155,19 @@ async function run(force) {
     notify();
   }
   try {
+    await photos.sendWaiting(db);
+    photoAttempts = 0;
+  } catch (error) {
+    photoAttempts += 1;
+    if (error instanceof api.AuthRequired) paused = true;
+    else {
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => { replay(); }, backoff(photoAttempts) + 50);
+    }
+    await noteFailure(error);
+    return sent;
+  }
+  try {
     await pull(db);
     lastError = null;
     await db.setMeta("last_sync", nowIso());
@@ -168,7 +186,7 @@ function wire(m) {
  * waiting out its backoff (unless forced). Marks them `syncing` and freezes them before the request. */
 function takeBatch(force) {
   const now = Date.now();
-  return db.transaction(["outbox", "answers"], "readwrite", async (s) => {
+  return db.transaction(["outbox", "answers", "findings"], "readwrite", async (s) => {
     const all = await promised(s.outbox.getAll());
     const busy = new Set();
     const batch = [];
@@ -177,8 +195,11 @@ function takeBatch(force) {
       if (busy.has(m.key)) continue;
       busy.add(m.key); // later mutations of this answer wait for this one
       if (m.state !== "queued" || (!force && m.next_try > now) || batch.length >= BATCH_SIZE) continue;
-      const answer = await promised(s.answers.get(m.key));
-      if (m.base_version === undefined) m.base_version = answer ? answer.server_version || 0 : 0;
+      const answer = m.type.startsWith("answer.") ? await promised(s.answers.get(m.key)) : null;
+      if (m.base_version === undefined && m.type.startsWith("finding.")) {
+        const finding = await promised(s.findings.get(m.payload.finding_id));
+        m.base_version = finding ? finding.version : null;
+      } else if (m.base_version === undefined) m.base_version = answer ? answer.server_version || 0 : 0;
       Object.assign(m, { state: "syncing", sent: true, attempts: m.attempts + 1, last_try: nowIso() });
       s.outbox.put(m);
       if (answer) s.answers.put({ ...answer, sync_state: "syncing" });
@@ -220,7 +241,7 @@ function outcome(result) {
 
 function applyResults(batch, results) {
   const byId = new Map(results.map((r) => [String(r.id), r]));
-  return db.transaction(["outbox", "answers"], "readwrite", async (s) => {
+  return db.transaction(["outbox", "answers", "bundles", "findings"], "readwrite", async (s) => {
     for (const m of batch) {
       const result = byId.get(m.id);
       const answer = await promised(s.answers.get(m.key));
@@ -232,6 +253,10 @@ function applyResults(batch, results) {
       }
       const status = outcome(result);
       const waiting = others.some((o) => o.state === "queued");
+      if (m.type === "section.submit" || m.type.startsWith("finding.")) {
+        await settleRecord(s, m, status, result);
+        continue;
+      }
       if (status === "applied") {
         s.outbox.delete(m.seq);
         for (const o of others) if (o.state === "needs_attention") s.outbox.put({ ...o, state: "superseded" });
@@ -251,6 +276,113 @@ function applyResults(batch, results) {
       }
     }
   });
+}
+
+/* The outcome of a section submit or a finding edit, on the local copy. */
+async function settleRecord(s, m, status, result) {
+  if (status === "applied") {
+    s.outbox.delete(m.seq);
+  } else if (status === "conflict") {
+    s.outbox.put({ ...m, state: "conflict", conflict: result.current });
+  } else {
+    s.outbox.put({ ...m, state: "needs_attention", problem: result.problem || null });
+  }
+  if (m.type === "section.submit") {
+    const stored = await promised(s.bundles.get(m.inspection_id));
+    const section = stored && stored.bundle.sections.find((sec) => sec.section_code === m.payload.section_code);
+    if (!section) return;
+    if (status === "applied") Object.assign(section, { status: "submitted", version: result.version ?? section.version });
+    section.local_state = status === "applied" ? null : status === "conflict" ? "conflict" : "needs_attention";
+    section.local_problem = status === "applied" ? null : (result.problem || null);
+    s.bundles.put(stored);
+    return;
+  }
+  const finding = await promised(s.findings.get(m.payload.finding_id || m.payload.id));
+  if (!finding) return;
+  if (status === "applied") {
+    const waiting = (await promised(s.outbox.index("by_key").getAll(m.key))).some((o) => o.seq !== m.seq && o.state === "queued");
+    s.findings.put({ ...finding, version: result.version ?? finding.version, sync_state: waiting ? "queued" : "synced",
+      problem: null, conflict: null });
+  } else {
+    s.findings.put({ ...finding, sync_state: status === "conflict" ? "conflict" : "needs_attention",
+      conflict: status === "conflict" ? result.current : null, problem: result.problem || null });
+  }
+}
+
+/* --- sections and findings --------------------------------------------------------------------------- */
+
+/* Submit a section for review (offline too): the section shows "submitted" at once and the submit goes out
+ * with the next round; the lead's return comes back through the change feed. */
+export async function submitSection(inspectionId, sectionCode) {
+  const key = `section|${inspectionId}|${sectionCode}`;
+  const now = nowIso();
+  await db.transaction(["outbox", "bundles"], "readwrite", async (s) => {
+    const stored = await promised(s.bundles.get(inspectionId));
+    const section = stored && stored.bundle.sections.find((sec) => sec.section_code === sectionCode);
+    s.outbox.add({ id: crypto.randomUUID(), type: "section.submit", inspection_id: inspectionId, key,
+      payload: { section_code: sectionCode }, base_version: null, state: "queued", attempts: 0, next_try: 0,
+      sent: false, client_time: now, created_at: now });
+    if (section) {
+      Object.assign(section, { status: "submitted", local_state: "queued", submitted_at: now });
+      s.bundles.put(stored);
+    }
+  });
+  notify();
+  soon();
+}
+
+/* Edit a finding's wording or causes (offline too), on top of the version the tablet last saw. */
+export async function editFinding(findingId, fields) {
+  const key = `finding|${findingId}`;
+  const now = nowIso();
+  const finding = await db.transaction(["outbox", "findings"], "readwrite", async (s) => {
+    const found = await promised(s.findings.get(findingId));
+    if (!found) return null;
+    const mutations = (await promised(s.outbox.index("by_key").getAll(key))).filter((m) => !FINAL.has(m.state));
+    const unsent = mutations.find((m) => m.state === "queued" && !m.sent);
+    const payload = { ...(unsent ? unsent.payload : {}), finding_id: findingId, ...fields };
+    if (unsent) s.outbox.put({ ...unsent, payload, client_time: now });
+    else {
+      s.outbox.add({ id: crypto.randomUUID(), type: "finding.update", inspection_id: found.inspection_id, key, payload,
+        base_version: mutations.length ? undefined : found.version, state: "queued", attempts: 0, next_try: 0,
+        sent: false, client_time: now, created_at: now });
+    }
+    const updated = { ...found, ...fields, sync_state: mutations.some((m) => m.state === "conflict") ? "conflict" : "queued" };
+    s.findings.put(updated);
+    return updated;
+  });
+  notify();
+  soon();
+  return finding;
+}
+
+/* A finding edit that met another edit on the server: keep the server's text, or send mine on top of it. */
+export async function settleFinding(findingId, choice) {
+  const key = `finding|${findingId}`;
+  await db.transaction(["outbox", "findings"], "readwrite", async (s) => {
+    const found = await promised(s.findings.get(findingId));
+    const mutations = (await promised(s.outbox.index("by_key").getAll(key))).filter((m) => !FINAL.has(m.state));
+    const conflict = mutations.find((m) => m.state === "conflict");
+    if (!found || !conflict) return;
+    for (const m of mutations) {
+      if (m.state === "conflict" || (m.state === "queued" && !m.sent)) s.outbox.put({ ...m, state: "resolved", resolution: choice });
+    }
+    const theirs = conflict.conflict;
+    if (choice === "theirs") {
+      s.findings.put({ ...found, text: theirs.text, cause_subjective: theirs.cause_subjective,
+        cause_objective: theirs.cause_objective, version: theirs.version, sync_state: "synced", conflict: null });
+      return;
+    }
+    const now = nowIso();
+    const payload = { finding_id: findingId, text: found.text, cause_subjective: found.cause_subjective ?? null,
+      cause_objective: found.cause_objective ?? null };
+    s.outbox.add({ id: crypto.randomUUID(), type: "finding.update", inspection_id: found.inspection_id, key, payload,
+      base_version: theirs.version, state: "queued", attempts: 0, next_try: 0, sent: false, client_time: now,
+      created_at: now });
+    s.findings.put({ ...found, version: theirs.version, sync_state: "queued", conflict: null });
+  });
+  notify();
+  soon();
 }
 
 /* --- conflicts and rejections: the user decides ----------------------------------------------------- */
@@ -320,6 +452,7 @@ export async function status() {
     conflicts: count("conflict"),
     attention: count("needs_attention"),
     drafts: await db.count("answers", "by_state", "draft"),
+    photos: await photos.waitingCount(db),
     lastSync: await db.getMeta("last_sync"),
     lastError,
     paused,
@@ -330,7 +463,7 @@ export async function status() {
 
 export async function unsyncedCount() {
   const s = await status();
-  return s ? s.pending + s.conflicts + s.attention + s.drafts : 0;
+  return s ? s.pending + s.conflicts + s.attention + s.drafts + s.photos.waiting + s.photos.attention : 0;
 }
 
 export async function problems() {
@@ -349,6 +482,7 @@ export async function start(localDb) {
     for (const m of await promised(s.outbox.index("by_state").getAll("syncing"))) s.outbox.put({ ...m, state: "queued" });
     for (const a of await promised(s.answers.index("by_state").getAll("syncing"))) s.answers.put({ ...a, sync_state: "queued" });
   });
+  await photos.recover(db);
   window.addEventListener("online", onOnline);
   timer = setInterval(() => { replay(); }, TIMER_MS);
   notify();

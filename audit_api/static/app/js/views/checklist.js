@@ -6,8 +6,10 @@ import { answerKey, appliesTo, DATA_SOURCES, describe, evidenceHints, Evaluator,
 import * as data from "../data.js";
 import { formatDate, formatDateTime, SECTION_STATUSES, SYNC_STATES } from "../format.js";
 import * as outbox from "../outbox.js";
-import { badge, h, replace, toast } from "../ui.js";
+import * as photos from "../photos.js";
+import { ask, badge, h, replace, toast } from "../ui.js";
 import { field, textInput, widget } from "./inputs.js";
+import { PhotoStrip } from "./photo-strip.js";
 
 const OPEN_INSPECTION = ["planned", "in_progress", "returned"];
 const OPEN_SECTION = ["open", "returned"];
@@ -58,6 +60,53 @@ class SectionScreen {
     this.refreshVisibility();
     this.onStatus = () => this.scheduleReload();
     outbox.events.addEventListener("change", this.onStatus);
+    this.onPhotos = () => this.schedulePhotos();
+    this.onProgress = (event) => {
+      const card = this.cards.find((c) => c.photoStrip.figures.has(event.detail.id));
+      if (card) card.photoStrip.onProgress(event.detail);
+    };
+    photos.events.addEventListener("change", this.onPhotos);
+    photos.events.addEventListener("progress", this.onProgress);
+    this.schedulePhotos();
+  }
+
+  /* The photos of this section's items, read once for all cards (after any photo changes). */
+  schedulePhotos() {
+    if (this.shown && !this.element.isConnected) {
+      photos.events.removeEventListener("change", this.onPhotos);
+      photos.events.removeEventListener("progress", this.onProgress);
+      for (const card of this.cards) card.photoStrip.dispose();
+      return;
+    }
+    clearTimeout(this.photoTimer);
+    this.photoTimer = setTimeout(async () => {
+      const all = await this.ctx.db.getAll("photos", "by_inspection", this.inspection.id);
+      const mine = all.filter((p) => p.unit_id === this.unit.id).sort((a, b) => a.created_at.localeCompare(b.created_at));
+      for (const card of this.cards) card.photoStrip.show(mine.filter((p) => p.item_code === card.item.code));
+    }, 30);
+  }
+
+  /* Submitting ends this author's work on the section until the lead returns it; it goes out with the queue. */
+  async submit() {
+    const missing = this.section.items.filter((item) => item.required && appliesTo(item, this.unit)
+      && this.evaluator.visible(item) && (this.answers.get(this.key(item.code))?.value ?? null) === null)
+      .map((item) => item.code);
+    const choice = await ask({
+      title: `Nộp Phần ${this.section.code} để Trưởng đoàn xem xét?`,
+      body: [
+        "Sau khi nộp, phần này chỉ còn xem được; Trưởng đoàn hoặc Thư ký sẽ duyệt hoặc trả lại kèm ý kiến.",
+        missing.length ? `Còn ${missing.length} mục bắt buộc chưa trả lời: ${missing.join(", ")}.` : "Đã trả lời đủ các mục bắt buộc.",
+        navigator.onLine ? "Yêu cầu nộp sẽ được gửi ngay." : "Máy đang ngoại tuyến: yêu cầu nộp được lưu và gửi khi có mạng.",
+      ],
+      buttons: [
+        { label: "Chưa nộp", value: "stay" },
+        { label: "Nộp phần này", value: "submit", class: "btn-primary" },
+      ],
+    });
+    if (choice !== "submit") return;
+    await outbox.submitSection(this.inspection.id, this.section.code);
+    toast(`Đã ghi nhận nộp Phần ${this.section.code}.`);
+    this.ctx.navigate(location.hash);
   }
 
   key(code) {
@@ -67,6 +116,11 @@ class SectionScreen {
   build() {
     const base = `#/kiem-tra/${this.inspection.id}`;
     const assignment = this.loaded.bundle.sections.find((s) => s.section_code === this.section.code);
+    const canSubmit = this.canWrite && (!assignment || OPEN_SECTION.includes(assignment.status));
+    const sectionState = assignment && assignment.local_state
+      ? h("span", { class: `badge state-${assignment.local_state}`, dataset: { role: "section-state" } },
+        assignment.local_state === "queued" ? "Yêu cầu nộp chờ đồng bộ" : SYNC_STATES[assignment.local_state])
+      : null;
     this.progressBar = h("span", {});
     this.progressText = h("span", { class: "muted small" });
     this.tabs = this.sections.map((section) => {
@@ -88,7 +142,8 @@ class SectionScreen {
           h("div", { class: "meta" },
             h("span", {}, `Ngày kiểm tra: ${formatDate(this.inspection.scheduled_on)}`),
             h("span", {}, this.loaded.definition.title),
-            h("span", {}, `Bản tải về lúc ${formatDateTime(this.loaded.downloadedAt)}`)))),
+            h("span", {}, `Bản tải về lúc ${formatDateTime(this.loaded.downloadedAt)}`))),
+        h("a", { class: "btn", href: `${base}/ket-qua`, dataset: { action: "findings" } }, "Hạn chế và ưu điểm")),
       units,
       h("div", { class: "checklist" },
         h("nav", { class: "sections", "aria-label": "Các phần của danh mục" },
@@ -100,8 +155,12 @@ class SectionScreen {
               h("div", { class: "meta" },
                 h("span", {}, `Đơn vị: ${this.unit.name}`),
                 assignment && assignment.assignee ? h("span", {}, `Phân công: ${assignment.assignee.full_name}`) : null,
-                assignment ? h("span", {}, SECTION_STATUSES[assignment.status] || assignment.status) : null)),
-            h("div", {}, h("div", { class: "progress" }, this.progressBar), this.progressText)),
+                assignment ? h("span", { dataset: { role: "section-status" } },
+                  SECTION_STATUSES[assignment.status] || assignment.status) : null,
+                sectionState)),
+            h("div", {}, h("div", { class: "progress" }, this.progressBar), this.progressText),
+            canSubmit ? h("button", { type: "button", class: "btn btn-primary", dataset: { action: "submit-section" },
+              onclick: () => this.submit() }, "Nộp phần này") : null),
           assignment && assignment.review_comment ? h("div", { class: "banner info" },
             h("span", { class: "grow" }, `Ý kiến khi trả lại: ${assignment.review_comment}`)) : null,
           this.canWrite ? null : h("div", { class: "banner" }, h("span", { class: "grow" }, this.readOnlyReason)),
@@ -170,6 +229,8 @@ class ItemCard {
     this.hints = h("div", { class: "hints" });
     this.body = h("div", { class: "item-body" });
     this.resolution = h("div", {});
+    this.photoStrip = new PhotoStrip({ db: screen.ctx.db, inspectionId: screen.inspection.id, itemCode: item.code,
+      unitId: screen.unit.id, disabled: !screen.canWrite });
     this.element = this.build();
     this.show(this.record);
   }
@@ -203,6 +264,7 @@ class ItemCard {
       this.body,
       this.message,
       this.resolution,
+      this.photoStrip.element,
       this.extras());
   }
 

@@ -4,6 +4,7 @@
 import * as data from "../data.js";
 import { formatDate, formatDateTime, INSPECTION_STATUSES } from "../format.js";
 import { badge, h, replace, toast } from "../ui.js";
+import { entryLinks } from "./lead-common.js";
 
 export async function render(ctx) {
   const list = h("div", { id: "inspection-list" });
@@ -90,5 +91,6 @@ function card(ctx, inspection, stored, checklists, pending, refresh) {
           pending ? badge(`${pending} câu trả lời chưa đồng bộ`, "state-queued") : null)),
       h("div", { class: "actions" },
         stored ? h("a", { class: "btn btn-primary", href: `#/kiem-tra/${inspection.id}` }, "Mở danh mục kiểm tra") : null,
-        button)));
+        button)),
+    entryLinks(ctx, inspection));
 }

@@ -48,7 +48,7 @@ export function render(ctx) {
       h("img", { src: "/app/icons/icon-192.png", alt: "" }),
       h("div", {},
         h("div", { class: "title" }, "Kiểm tra công tác kiểm soát thủ tục hành chính"),
-        h("div", { class: "muted small" }, "Ứng dụng dành cho Đoàn kiểm tra"))),
+        h("div", { class: "muted small" }, "Ứng dụng dành cho Đoàn kiểm tra và đơn vị được kiểm tra"))),
     expired ? h("div", { class: "form-note" }, "Phiên đăng nhập đã hết hạn. Các thay đổi chưa đồng bộ vẫn được giữ ",
       "trên máy và sẽ được gửi tiếp ngay sau khi bạn đăng nhập lại.") : null,
     message,

@@ -3,6 +3,7 @@
 import * as data from "../data.js";
 import { formatBytes, formatDateTime, formatNumber, SYNC_STATES } from "../format.js";
 import * as outbox from "../outbox.js";
+import * as photos from "../photos.js";
 import { badge, h, replace } from "../ui.js";
 
 export async function render(ctx) {
@@ -23,12 +24,16 @@ export async function render(ctx) {
   const onChange = () => {
     // listening starts before the screen is shown (a sync may end meanwhile); it stops once the screen is gone
     if (page.isConnected) page.dataset.shown = "true";
-    else if (page.dataset.shown) return outbox.events.removeEventListener("change", onChange);
+    else if (page.dataset.shown) {
+      photos.events.removeEventListener("change", onChange);
+      return outbox.events.removeEventListener("change", onChange);
+    }
     clearTimeout(page.timer);
     page.timer = setTimeout(paint, 200);
     return null;
   };
   outbox.events.addEventListener("change", onChange);
+  photos.events.addEventListener("change", onChange);
   await paint();
   return page;
 }
@@ -49,7 +54,8 @@ async function fill(ctx, page, panel) {
       stat(status.online ? "Trực tuyến" : "Ngoại tuyến", "Kết nối mạng", "stat-online"),
       stat(formatNumber(status.pending), "Thay đổi chờ đồng bộ", "stat-pending"),
       stat(formatNumber(status.conflicts + status.attention), "Cần bạn xử lý", "stat-attention"),
-      stat(formatNumber(status.drafts), "Bản nháp chưa gửi (chưa hợp lệ)", "stat-drafts")),
+      stat(formatNumber(status.drafts), "Bản nháp chưa gửi (chưa hợp lệ)", "stat-drafts"),
+      stat(formatNumber(status.photos.waiting), "Ảnh chờ tải lên", "stat-photos")),
     h("div", { class: "card" },
       h("p", { id: "last-sync" }, status.lastSync ? `Lần đồng bộ gần nhất: ${formatDateTime(status.lastSync)}.`
         : "Chưa đồng bộ lần nào trên máy này."),
@@ -108,8 +114,11 @@ function table(mutations, labels, detail) {
       const unitId = m.payload.unit_id;
       const found = info && info.items.get(code);
       const state = m.state === "syncing" ? "syncing" : m.state;
+      let what = found ? h("a", { href: `#/kiem-tra/${m.inspection_id}/${unitId}/${found[1]}` }, `${code}. ${found[0].question}`) : code;
+      if (m.type === "section.submit") what = `Nộp Phần ${m.payload.section_code} để xem xét`;
+      else if (m.type.startsWith("finding.")) what = h("a", { href: `#/kiem-tra/${m.inspection_id}/ket-qua` }, "Sửa nội dung hạn chế");
       return h("tr", { dataset: { mutation: m.id } },
-        h("td", {}, found ? h("a", { href: `#/kiem-tra/${m.inspection_id}/${unitId}/${found[1]}` }, `${code}. ${found[0].question}`) : code),
+        h("td", {}, what),
         h("td", {}, info ? info.units.get(unitId) || info.host : ""),
         h("td", { class: "nowrap" }, badge(SYNC_STATES[state] || state, `state-${state}`)),
         h("td", {}, detail(m)));
