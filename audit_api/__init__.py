@@ -10,12 +10,13 @@ from .config import load_settings
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    """Build the app: configuration → extensions → errors → API blueprints → CLI."""
+    """Build the app: configuration → extensions → security headers → errors → API blueprints → CLI."""
     app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
     app.config.update(load_settings(overrides))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     _init_extensions(app)
+    _init_security(app)
     _init_errors(app)
     _register_api(app)
     _register_cli(app)
@@ -45,6 +46,12 @@ def _init_extensions(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_HOPS"], x_proto=1)
+
+
+def _init_security(app: Flask) -> None:
+    from . import security
+
+    security.register(app)  # its before_request runs first: OPTIONS and oversized bodies before authentication
 
 
 def _init_errors(app: Flask) -> None:

@@ -7,6 +7,7 @@ forgotten variable can never put a known signing key into production.
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -63,6 +64,10 @@ def load_settings(overrides: dict | None = None) -> dict:
         "DEMO_PASSWORD": _env("DEMO_PASSWORD"),
         # Limits: one place, told to clients later through /api/v1/config/limits.
         "MAX_CONTENT_LENGTH": _int("MAX_BODY_BYTES", 16 * 1024 * 1024),
+        # JSON bodies sent to /api/: bytes, and values (braces, brackets and commas counted before parsing), so
+        # that parsing one cannot cost a worker more than a few tens of megabytes (security.py).
+        "JSON_MAX_BYTES": _int("JSON_MAX_BYTES", 4 * 1024 * 1024),
+        "JSON_MAX_VALUES": _int("JSON_MAX_VALUES", 30_000),
         "SYNC_BATCH_MAX": _int("SYNC_BATCH_MAX", 500),
         "PAGE_SIZE_MAX": _int("PAGE_SIZE_MAX", 500),
         # Photos and evidence files (told to tablets by GET /api/v1/config/limits, so they refuse early).
@@ -86,8 +91,13 @@ def load_settings(overrides: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": _env("RATELIMIT_ENABLED", "true").lower() != "false",
         "LOGIN_LIMIT_PER_USER": _env("LOGIN_LIMIT_PER_USER", "10 per minute"),
         "LOGIN_LIMIT_PER_ADDRESS": _env("LOGIN_LIMIT_PER_ADDRESS", "30 per minute"),
-        # Number of reverse proxies in front whose X-Forwarded-For is trusted (0: use the socket address).
+        # Number of reverse proxies in front whose X-Forwarded-For and X-Forwarded-Proto are trusted (0: use the
+        # socket's address and scheme; a client's X-Forwarded-* headers are then ignored).
         "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),
+        # Response hardening (security.py): HSTS on HTTPS requests; browser origins other than the app's own that
+        # may call /api/ (none: CORS closed).
+        "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 365 * 24 * 3600),
+        "CORS_ORIGINS": _env("CORS_ORIGINS", ""),
         # flask-smorest / OpenAPI
         "API_TITLE": "audit_api",
         "API_VERSION": "v1",
@@ -105,8 +115,23 @@ def load_settings(overrides: dict | None = None) -> dict:
     if settings["MEDIA_BACKEND"] not in ("local", "s3"):
         raise ConfigError("MEDIA_BACKEND phải là 'local' hoặc 's3'.")
     check_deadlines(settings)
+    settings["CORS_ORIGINS"] = cors_origins(settings["CORS_ORIGINS"])
     check_secrets(settings)
     return settings
+
+
+ORIGIN = re.compile(r"^https?://(?:[a-z0-9.-]+|\[[0-9a-f:]+\])(?::\d{1,5})?$")
+
+
+def cors_origins(value: str | list | tuple | None) -> tuple[str, ...]:
+    """CORS_ORIGINS: exact origins (scheme://host[:port]), separated by commas or spaces; '*' is refused."""
+    items = value.replace(",", " ").split() if isinstance(value, str) else list(value or ())
+    origins = tuple(item.strip().lower().rstrip("/") for item in items)
+    for origin in origins:
+        if not ORIGIN.match(origin):
+            raise ConfigError(f"CORS_ORIGINS: {origin!r} không phải một origin dạng https://tên-miền[:cổng] "
+                              f"(không có đường dẫn, không dùng '*').")
+    return origins
 
 
 def check_deadlines(settings: dict) -> None:

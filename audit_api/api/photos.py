@@ -104,7 +104,7 @@ def upload_chunk(photo_id: uuid.UUID):
     limit = current_app.config["UPLOAD_CHUNK_MAX_BYTES"]
     if (request.content_length or 0) > limit:
         return _problem(413, f"Một đoạn tối đa {limit} byte.")
-    chunk = request.get_data(cache=False)
+    chunk = request.get_data(cache=False)  # a chunked body (no Content-Length) is capped by security._bound_body
     job = service.check_receive(access.me(), _upload(photo_id), offset, len(chunk))
     # Staging, hashing and Pillow run with no transaction open: on SQLite a write lock held through them
     # would make every other worker's write wait for this photo (bench/README.md, photos). The writes after

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import current_app, has_app_context
 from marshmallow import fields, validate
 
-PAGE_SIZE_MAX = 500
+PAGE_SIZE_MAX = 500  # the default of the PAGE_SIZE_MAX setting
 
 
 def no_nul(value: str) -> None:
@@ -21,12 +22,25 @@ class StrictSchema(ma.Schema):
         unknown = ma.RAISE
 
 
+def page_size_max() -> int:
+    return current_app.config.get("PAGE_SIZE_MAX", PAGE_SIZE_MAX) if has_app_context() else PAGE_SIZE_MAX
+
+
+def within_page_size_max(value: int) -> None:
+    """The configured PAGE_SIZE_MAX, read per request (a schema's Range would freeze it at import)."""
+    limit = page_size_max()
+    if value > limit:
+        raise ma.ValidationError(f"Phải nhỏ hơn hoặc bằng {limit} (too large).")
+
+
 class PageArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    page_size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=PAGE_SIZE_MAX))
+    page_size = fields.Integer(load_default=100, validate=[validate.Range(min=1), within_page_size_max],
+                               metadata={"maximum": PAGE_SIZE_MAX,
+                                         "description": "Số dòng mỗi trang, tối đa PAGE_SIZE_MAX (mặc định 500)"})
 
 
 class PaginationSchema(ma.Schema):

@@ -171,3 +171,32 @@ def test_random_network_failures_still_store_each_answer_and_photo_once(browser,
     assert wait_until(lambda: server_photos(live_server, shas) == expected), server_photos(live_server, shas)
     context.close()
     assert [e for e in console_errors if "ERR_CONNECTION_RESET" not in e and "Failed to load resource" not in e] == []
+
+
+def test_a_batch_too_large_for_the_server_is_sent_again_in_smaller_batches(browser, live_server, console_errors):
+    answers = {"B1": "yes", "B3": "no", "B4": "yes", "B5": "no", "B6": "yes"}
+    context, page = tablet_offline_in(browser, live_server, console_errors, "B")
+    for code, value in answers.items():
+        press(page, code, value)
+        wait_state(page, code, "queued")
+    sizes = []
+
+    def body_limit(route):  # the server's body limits, played small: more than two mutations is too large
+        count = len(json.loads(route.request.post_data)["mutations"])
+        sizes.append(count)
+        if count > 2:
+            route.fulfill(status=413, content_type="application/problem+json", body=json.dumps(
+                {"status": 413, "title": "Dữ liệu gửi lên quá lớn", "detail": "Lô đồng bộ vượt giới hạn."}))
+        else:
+            route.fulfill(response=route.fetch())
+
+    page.route("**/api/v1/sync", body_limit)
+    context.set_offline(False)
+    for code in answers:
+        wait_state(page, code, "synced")
+    assert sizes[0] == len(answers) and max(sizes[1:]) <= 2 and sum(s for s in sizes if s <= 2) == len(answers), sizes
+    rows = live_server.query("SELECT item_code, version FROM answers WHERE inspection_id = ? AND unit_id = ? AND "
+                             "item_code IN (?, ?, ?, ?, ?)", (BACSON.hex, TANLAP.hex, *answers))
+    assert sorted(rows) == sorted((code, 1) for code in answers)
+    context.close()
+    assert [e for e in console_errors if "413" not in e] == []

@@ -22,6 +22,7 @@ import * as photos from "./photos.js";
 export const events = new EventTarget();
 
 const BATCH_SIZE = 100;
+let batchSize = BATCH_SIZE; // halved after a 413 (a batch over the server's body limits) until the round ends
 const BASE_DELAY_MS = 2000;
 const MAX_DELAY_MS = 5 * 60 * 1000;
 const TIMER_MS = 30000;
@@ -138,6 +139,7 @@ function exclusive(work) {
 
 async function run(force) {
   if (!db || paused || !navigator.onLine) return;
+  batchSize = BATCH_SIZE;
   let sent = 0;
   for (let round = 0; round < 1000; round += 1) {
     const batch = await takeBatch(force);
@@ -147,6 +149,15 @@ async function run(force) {
     try {
       response = await api.sync(batch.map(wire));
     } catch (error) {
+      if (error instanceof api.ApiError && error.status === 413) {
+        if (batch.length > 1) { // too big for the server: the same mutations again, in smaller batches
+          batchSize = Math.max(1, Math.floor(batch.length / 2));
+          await giveBack(batch, error, { now: true });
+          continue;
+        }
+        await applyResults(batch, [{ id: batch[0].id, status: "rejected", problem: error.problem }]);
+        continue; // one mutation alone is too big: set aside as needs_attention, the rest go on
+      }
       await giveBack(batch, error);
       return;
     }
@@ -194,7 +205,7 @@ function takeBatch(force) {
       if (FINAL.has(m.state) || m.state === "needs_attention") continue;
       if (busy.has(m.key)) continue;
       busy.add(m.key); // later mutations of this answer wait for this one
-      if (m.state !== "queued" || (!force && m.next_try > now) || batch.length >= BATCH_SIZE) continue;
+      if (m.state !== "queued" || (!force && m.next_try > now) || batch.length >= batchSize) continue;
       const answer = m.type.startsWith("answer.") ? await promised(s.answers.get(m.key)) : null;
       if (m.base_version === undefined && m.type.startsWith("finding.")) {
         const finding = await promised(s.findings.get(m.payload.finding_id));
@@ -209,20 +220,24 @@ function takeBatch(force) {
   });
 }
 
-async function giveBack(batch, error) {
+/* Put a batch back in the queue: after a failure (backoff), for a sign-in (paused), or `now` (to be sent again
+ * at once in smaller batches: not a failed try). */
+async function giveBack(batch, error, { now = false } = {}) {
   const authLost = error instanceof api.AuthRequired;
   if (authLost) paused = true;
+  const waitsNot = authLost || now; // waiting for a sign-in, or resending at once, is not a failed try
   let wait = MAX_DELAY_MS;
   await db.transaction(["outbox", "answers"], "readwrite", async (s) => {
     for (const m of batch) {
-      const attempts = authLost ? m.attempts - 1 : m.attempts; // waiting for a sign-in is not a failed try
+      const attempts = waitsNot ? m.attempts - 1 : m.attempts;
       const delay = backoff(attempts);
       wait = Math.min(wait, delay);
-      s.outbox.put({ ...m, state: "queued", attempts, next_try: authLost ? 0 : Date.now() + delay });
+      s.outbox.put({ ...m, state: "queued", attempts, next_try: waitsNot ? 0 : Date.now() + delay });
       const answer = await promised(s.answers.get(m.key));
       if (answer && answer.sync_state === "syncing") s.answers.put({ ...answer, sync_state: "queued" });
     }
   });
+  if (now) return;
   await noteFailure(error);
   if (!authLost) { // try again when the first backoff ends (the 30 s timer and `online` also try)
     clearTimeout(retryTimer);
