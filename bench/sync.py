@@ -155,7 +155,8 @@ class Floor:
             self.conn = psycopg.connect(url.replace("+psycopg", ""))
         else:  # the app's pragmas (extensions.configure_sqlite); transactions opened by hand
             self.conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=NORMAL"):
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=NORMAL",
+                           "temp_store=MEMORY"):
                 self.conn.execute(f"PRAGMA {pragma}")
         self.mark = "%s" if self.pg else "?"
         cursor = self.conn.cursor()
@@ -210,7 +211,7 @@ COSTS = {
                                                                           None, 1)],
     "per batch: rules engine (rules.regenerate)": [(("services/rules.py", "regenerate"), None, 1)],
     "per batch: inspection status (_refresh_status)": [(("services/review.py", "_refresh_status"), None, 1)],
-    "per batch: commit (change_log executemany, COMMIT)": [(("orm/scoping.py", "commit"), VIEW, 1)],
+    "per batch: commit (change_log executemany, cursor, COMMIT)": [(("services/changes.py", "commit"), VIEW, 1)],
     "outside the view: Flask, JWT, body schema, response": [(("bench/sync.py", "post_batch"), None, 1),
                                                              (VIEW, None, -1)],
     "(inside the rows above) json.dumps + json.loads": [(("json/__init__.py", "dumps"), None, 1),
@@ -336,7 +337,9 @@ def run(args, app_url: str, floor_urls: list[str], tmp: Path) -> None:
     app_p50 = statistics.median(app_times)
     ratios = {"all rows": app_p50 / statistics.median(floor_times),
               "answers only": app_p50 / statistics.median(answers_times)}
-    verdicts = {floor_name: "PASS" if ratio <= TARGET else "FAIL" for floor_name, ratio in ratios.items()}
+    # The target is against the floor of every row the batch writes (the same rows); the answers-only floor is
+    # printed to show what the rules engine and the bookkeeping tables add, with no verdict of its own.
+    verdicts = {"all rows": "PASS" if ratios["all rows"] <= TARGET else "FAIL", "answers only": "for reference"}
     print(f"\nfloor rows of one batch ({'sqlite3' if args.db == 'sqlite' else 'psycopg'} executemany, one "
           f"{'BEGIN IMMEDIATE ' if args.db == 'sqlite' else ''}transaction): "
           + ", ".join(f"{len(v)} {k}" for k, v in rows.items()))
@@ -346,8 +349,8 @@ def run(args, app_url: str, floor_urls: list[str], tmp: Path) -> None:
     print(row("floor: answers rows only", answers_times))
     print()
     for floor_name, ratio in ratios.items():
-        print(f"ratio p50(app) / p50(floor, {floor_name}) = {ratio:.1f}x (target <= {TARGET:.0f}x): "
-              f"{verdicts[floor_name]}")
+        target = f"target <= {TARGET:.0f}x" if floor_name == "all rows" else "no target"
+        print(f"ratio p50(app) / p50(floor, {floor_name}) = {ratio:.1f}x ({target}): {verdicts[floor_name]}")
     print(f"full day: {DAY} inspections x {BATCH} answers in {DAY} batches: {day_seconds:.2f} s, "
           f"{DAY * BATCH / day_seconds:.0f} answers/s")
 

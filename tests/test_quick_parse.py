@@ -102,3 +102,13 @@ def test_random_envelopes_never_pass_quick_parsing_unless_marshmallow_agrees(raw
 def test_random_payloads_never_pass_quick_parsing_unless_marshmallow_agrees(payload):
     agrees(quick_parse.set_payload(payload), SetPayload(), payload)
     agrees(quick_parse.clear_payload(payload), ClearPayload(), payload)
+
+
+@pytest.mark.parametrize("value", [ID, ID.upper(), ID.replace("-", ""), "{" + ID + "}", f"urn:uuid:{ID}",
+                                   "not-a-uuid", "", "x" * 36, ID[:-1] + "g"])
+def test_uuid_of_parses_as_uuid_does(value):
+    try:
+        expected = uuid.UUID(value)
+    except ValueError:
+        expected = None
+    assert quick_parse.uuid_of(value) == expected

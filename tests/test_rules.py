@@ -461,3 +461,31 @@ def test_changes_are_recorded_for_findings_and_recommendations(van_lang):
     deleted = {(e.entity_type, e.entity_id) for e in db.session.scalars(
         sa.select(ChangeLogEntry).filter_by(inspection_id=van_lang.id, deleted=True))}
     assert {("finding", str(finding.id))} | {("recommendation", str(r.id)) for r in recs} <= deleted
+
+
+# --- wording ------------------------------------------------------------------------------------------
+
+FILL_VALUES = {"unit": "UBND huyện Văn Lãng", "percent": 88.235, "numerator": 15, "denominator": 17, "missing": 2,
+               "value": None, "names": ["a", "b"], "flag": True, "answer": "na"}
+
+
+@pytest.mark.parametrize("template", [
+    "{unit} có {numerator}/{denominator} hồ sơ ({percent}%), thiếu {missing:02}; {value}.",  # plain fields
+    "{{literal}} {names} {flag} {answer} {unknown}", "no field", "",
+    "{}", "{0}", "{unit!r}", "{unit[0]}", "{names.count}", "{percent:{missing}}", "{ unit }",  # what _Filler decides
+])
+def test_fill_words_a_template_as_the_formatter_does(template):
+    from audit_api.services.rules import _Filler, fill
+
+    assert fill(template, FILL_VALUES) == _Filler().vformat(template, (), FILL_VALUES)
+
+
+@pytest.mark.parametrize("template", ["a } b", "{unit"])
+def test_fill_refuses_a_broken_template_as_the_formatter_does(template):
+    from audit_api.services.rules import _Filler, fill
+
+    with pytest.raises(ValueError) as formatter:
+        _Filler().vformat(template, (), FILL_VALUES)
+    with pytest.raises(ValueError) as filled:
+        fill(template, FILL_VALUES)
+    assert str(filled.value) == str(formatter.value)

@@ -334,3 +334,72 @@ def test_open_corrective_actions_of_the_unit_come_with_its_next_inspection(clien
     db.session.commit()
     bundle = client.get(f"/api/v1/inspections/{TAN_THANH_2026}/bundle", headers=headers_for("kiemtra1")).get_json()
     assert [a["text"] for a in bundle["carried_actions"]] == ["Bổ sung camera kết nối cấp trên."]
+
+
+# --- the rules after a batch: answers held by the run, or read afresh -------------------------------------
+
+
+def rule_state() -> dict:
+    """Every rule finding of Văn Lãng with its wording, flags, recommendations and linked answers."""
+    from audit_api.models import Recommendation, finding_answers
+
+    db.session.expire_all()
+    found = db.session.scalars(sa.select(Finding).filter_by(inspection_id=VAN_LANG, origin="rule")).all()
+    return {f.rule_key: (f.text, f.generated_text, f.status, f.is_incomplete, f.version,
+                         sorted(db.session.scalars(sa.select(Recommendation.text).filter_by(finding_id=f.id))),
+                         sorted(map(str, db.session.scalars(sa.select(finding_answers.c.answer_id)
+                                                            .where(finding_answers.c.finding_id == f.id)))))
+            for f in found}
+
+
+def ratio(numerator: int, denominator: int) -> dict:
+    return {"numerator": numerator, "denominator": denominator}
+
+
+MIXED_BATCH = (  # after D3 = 5, E1 = 3/10 and E3 = "no" were applied (each at version 1)
+    ("applied", lambda: answer("D4", ratio(1, 5))),  # visible: D3 > 0 as read under the lock
+    ("applied", lambda: answer("D3", 2, base=1)),  # an update
+    ("applied", lambda: mutation("answer.clear", {"item_code": "E3"}, base=1)),  # a clear
+    ("conflict", lambda: answer("E1", ratio(9, 10))),  # stale base
+    ("rejected", lambda: answer("E1", ratio(18, 17), base=1)),  # invalid value
+    ("applied", lambda: answer("D3", 4, unit=TAN_THANH_2024)),  # a new answer on a sub-unit
+    ("applied", lambda: answer("D3", 0, base=2)),  # D3 back to 0: its finding goes, D4 is hidden again
+)
+
+
+@pytest.mark.parametrize(("finding_at", "reads_on_sqlite"), [(None, 0), (3, 0), (len(MIXED_BATCH), 1)],
+                         ids=["answers only", "a finding between two runs", "a finding after the last run"])
+def test_the_rules_after_a_batch_agree_with_a_fresh_read_of_the_answers(sync, monkeypatch, finding_at,
+                                                                        reads_on_sqlite):
+    """Where writers take turns (SQLite) the rules take the answers the batch's last run read under the lock
+    and changed in memory, unless another kind of mutation came after it; otherwise (and on PostgreSQL) they
+    read them. Either way they produce what a fresh read produces."""
+    from audit_api.services import rules
+
+    sync("kiemtra1", answer("D3", 5), answer("E1", ratio(3, 10)), answer("E3", "no"))
+    reads, read = [], rules.answer_rows
+    monkeypatch.setattr(rules, "answer_rows", lambda *args, **kwargs: reads.append(args) or read(*args, **kwargs))
+    mutations, expected = [make() for _, make in MIXED_BATCH], [status for status, _ in MIXED_BATCH]
+    if finding_at is not None:
+        mutations.insert(finding_at, mutation("finding.create", {"id": str(uuid.uuid4()), "text": "Ghi tay.",
+                                                                 "section_code": "D"}))
+        expected.insert(finding_at, "applied")
+    assert [r["status"] for r in sync("kiemtra1", *mutations)["results"]] == expected
+    assert len(reads) == (reads_on_sqlite if db.engine.dialect.name == "sqlite" else 1)
+    after_batch = rule_state()
+    assert any(key.startswith("D3:") for key in after_batch) and not any(key.startswith("E3:") for key in after_batch)
+    monkeypatch.undo()
+    report = rules.regenerate(db.session.get(Inspection, VAN_LANG))  # reads the answers
+    assert (report.created, report.updated, report.flagged, report.removed) == ([], [], [], [])
+    assert rule_state() == after_batch
+
+
+def test_the_cursor_a_batch_returns_covers_its_own_changes_and_nothing_later(client, sync, headers_for):
+    cursor = sync("kiemtra2", answer("D3", 93), answer("D1", 4))["cursor"]
+    assert int(cursor) == db.session.scalar(sa.select(sa.func.max(ChangeLogEntry.seq)))
+    feed = client.get(f"/api/v1/sync/changes?cursor={cursor}", headers=headers_for("kiemtra2")).get_json()
+    assert feed["changes"] == []
+    sync("kiemtra2", answer("D3", 94, base=1))
+    feed = client.get(f"/api/v1/sync/changes?cursor={cursor}", headers=headers_for("kiemtra2")).get_json()
+    assert [(c["entity_type"], c["data"]["item_code"]) for c in feed["changes"] if c["entity_type"] == "answer"] == [
+        ("answer", "D3")]

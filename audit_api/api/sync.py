@@ -13,7 +13,7 @@ from ..models import ChangeLogEntry
 from ..schemas.sync import ChangesArgsSchema, ChangesSchema, SyncRequestSchema, SyncResponseSchema
 from ..services import inspections as inspection_service
 from ..services import sync as service
-from ..services.changes import current_cursor
+from ..services.changes import commit, current_cursor
 from .bundles import feed_page
 
 URL_PREFIX = "/sync"
@@ -32,10 +32,10 @@ def sync(body):
         return problem_response(413, detail=f"Một lô đồng bộ tối đa {limit} thay đổi; lô này có "
                                             f"{len(body['mutations'])}. Hãy chia nhỏ lô (batch too large).")
     results = service.apply_batch(user=access.me(), device_id=body["device_id"], mutations=body["mutations"])
-    db.session.commit()
+    cursor = commit()
     # The results are plain JSON already (documented by SyncResponseSchema); dumping 500 of them through
     # marshmallow again would cost more than writing them.
-    return current_app.response_class(current_app.json.dumps({"results": results, "cursor": str(current_cursor())}),
+    return current_app.response_class(current_app.json.dumps({"results": results, "cursor": str(cursor)}),
                                       mimetype="application/json")
 
 

@@ -29,6 +29,12 @@ from .answers import ClearPayload, SetPayload, current_state
 from .mutations import problem, problem_of
 
 ANSWER_TYPES = ("answer.set", "answer.clear")
+# An inspection's answers, locked (a statement built once: building one costs more than running it).
+_answers = Answer.__table__.c
+ANSWERS = (sa.select(_answers.id, _answers.item_code, _answers.unit_id, _answers.value, _answers.note, _answers.source,
+                     _answers.period_from, _answers.period_to, _answers.version, _answers.author_id,
+                     _answers.client_time, _answers.updated_at)
+           .where(_answers.inspection_id == sa.bindparam("inspection_id")).order_by(_answers.id).with_for_update())
 SET_PAYLOAD, CLEAR_PAYLOAD = SetPayload(), ClearPayload()
 
 
@@ -48,21 +54,17 @@ class _Inspection:
 
 def _open(user: User, inspection_id, cache: dict) -> _Inspection | dict:
     """The inspection's state for this run, or the problem that rejects its mutations."""
-    from .. import access
-
     if inspection_id in cache:
         return cache[inspection_id]
+    from .. import access
+
     try:
         inspection = access.require_inspection(user, db.session.get(Inspection, inspection_id))
     except DomainError as exc:
         cache[inspection_id] = problem_of(exc)
         return cache[inspection_id]
-    columns = [Answer.id, Answer.item_code, Answer.unit_id, Answer.value, Answer.note, Answer.source,
-               Answer.period_from, Answer.period_to, Answer.version, Answer.author_id, Answer.client_time,
-               Answer.updated_at]
-    rows = db.session.execute(sa.select(*columns).where(Answer.inspection_id == inspection.id)
-                              .order_by(Answer.id).with_for_update()).mappings().all()
-    answers = {(row["item_code"], row["unit_id"]): dict(row) for row in rows}
+    rows = db.session.execute(ANSWERS, {"inspection_id": inspection.id}).mappings().all()
+    answers = {(row["item_code"], row["unit_id"]): {**row, "inspection_id": inspection.id} for row in rows}
     sections = inspection.checklist_version.definition["sections"]
     state = _Inspection(
         model=inspection,
@@ -78,9 +80,9 @@ def _open(user: User, inspection_id, cache: dict) -> _Inspection | dict:
 
 
 def _section_problem(user: User, state: _Inspection, section: str) -> dict | None:
-    from .. import access
-
     if section not in state.section_problems:
+        from .. import access
+
         try:
             access.require_section_write(user, state.model, section)
             state.section_problems[section] = None
@@ -142,13 +144,23 @@ class _Writes:
         self.changed: list[tuple] = []
 
 
-def apply_run(user: User, device_id: str, mutations: list[dict]) -> tuple[list[dict], dict, list] | None:
+@dataclass
+class RunOutcome:
+    results: list[dict]
+    touched: dict  # inspection id → Inspection, for each inspection a mutation of the run changed
+    changed: list[tuple]  # (inspection id, entity type, entity id as text) for the change feed
+    # inspection id → its answers after the run, keyed (item_code, unit_id): each inspection the run opened was
+    # read whole (under the lock) and every change the run made was applied to what it read
+    answers: dict[uuid.UUID, dict]
+
+
+def apply_run(user: User, device_id: str, mutations: list[dict]) -> RunOutcome | None:
     """Results for a run of loaded answer mutations (none seen before), or None to take the slow path."""
     cache, authors, writes, results, now = {}, {}, _Writes(), [], utcnow()
     for mutation in mutations:
         result = _apply(user, mutation, cache, authors, writes, now)
         results.append(result)
-        writes.log.append(_log_row(user, device_id, mutation, result))
+        writes.log.append(_log_row(user, device_id, mutation, result, now))
     savepoint = db.session.begin_nested()
     try:
         _flush(writes)
@@ -159,7 +171,9 @@ def apply_run(user: User, device_id: str, mutations: list[dict]) -> tuple[list[d
     for obj in list(db.session.identity_map.values()):  # the ORM must not serve answers rewritten underneath it
         if isinstance(obj, Answer):
             db.session.expire(obj)
-    return results, writes.touched, writes.changed
+    answers = {inspection_id: state.evaluation.answers for inspection_id, state in cache.items()
+               if isinstance(state, _Inspection)}
+    return RunOutcome(results, writes.touched, writes.changed, answers)
 
 
 def _apply(user, mutation, cache, authors, writes: _Writes, now) -> dict:
@@ -185,40 +199,42 @@ def _apply(user, mutation, cache, authors, writes: _Writes, now) -> dict:
     if (mutation["base_version"] or 0) != (row["version"] if row else 0):
         return {"id": mutation_id, "status": "conflict", "current": current_state(row, item["code"], unit.id, authors)}
     row = _stage(state, key, row, values, user, mutation, writes, now)
-    return {"id": mutation_id, "status": "applied", "version": row["version"], "entity_id": str(row["id"])}
+    entity_id = str(row["id"])
+    writes.changed.append((state.id, "answer", entity_id))
+    return {"id": mutation_id, "status": "applied", "version": row["version"], "entity_id": entity_id}
 
 
 def _stage(state: _Inspection, key, row, values, user, mutation, writes: _Writes, now) -> dict:
     """Apply in memory: the run's later mutations (and visibility) see this version."""
     is_new = row is None
     if is_new:
-        row = {"id": uuid.uuid4(), "item_code": key[0], "unit_id": key[1], "version": 0, "value": None,
-               "note": None, "source": None, "period_from": None, "period_to": None, "created_at": now}
+        row = {"id": uuid.uuid4(), "inspection_id": state.id, "item_code": key[0], "unit_id": key[1], "version": 0,
+               "value": None, "note": None, "source": None, "period_from": None, "period_to": None, "created_at": now}
     row.update(values, version=row["version"] + 1, author_id=user.id, client_time=mutation["client_time"],
                updated_at=now)
     state.answers[key] = row
     state.evaluation.answers[key] = SimpleNamespace(**row)
     insert_key = (state.id, *key)
+    # the row itself, not a copy: written once at the end, as it stands after the run's last change to it
     if is_new or insert_key in writes.inserts:  # created in this run: still one insert, of its last version
-        writes.inserts[insert_key] = {**row, "inspection_id": state.id}
+        writes.inserts[insert_key] = row
     else:
-        writes.updates[row["id"]] = {**row, "inspection_id": state.id}
+        writes.updates[row["id"]] = row
     writes.revisions.append({"answer_id": row["id"], "version": row["version"], "value": row["value"],
                              "note": row["note"], "period_from": row["period_from"], "period_to": row["period_to"],
                              "source": row["source"], "author_id": user.id, "client_time": mutation["client_time"],
                              "mutation_id": mutation["id"], "created_at": now})
     writes.touched[state.id] = state.model
-    writes.changed.append((state.id, "answer", row["id"]))
     return row
 
 
-def _log_row(user: User, device_id: str, mutation: dict, result: dict) -> dict:
+def _log_row(user: User, device_id: str, mutation: dict, result: dict, now) -> dict:
     unknown_inspection = result["status"] == "rejected" and result["problem"]["status"] == 404
     return {"id": mutation["id"], "device_id": device_id, "user_id": user.id,
             "inspection_id": None if unknown_inspection else mutation["inspection_id"],
             "type": mutation["type"], "base_version": mutation["base_version"], "payload": mutation["payload"],
             "client_time": mutation["client_time"], "outcome": result["status"], "result": result,
-            "problem": result.get("problem"), "received_at": utcnow()}
+            "problem": result.get("problem"), "received_at": now}
 
 
 ANSWER_COLUMNS = ("id", "inspection_id", "item_code", "unit_id", "value", "note", "period_from", "period_to",
@@ -227,7 +243,7 @@ ANSWER_COLUMNS = ("id", "inspection_id", "item_code", "unit_id", "value", "note"
 
 def _flush(writes: _Writes) -> None:
     table = Answer.__table__
-    bulk.insert_many(table, [{c: row[c] for c in ANSWER_COLUMNS} for row in writes.inserts.values()])
+    bulk.insert_many(table, list(writes.inserts.values()), ANSWER_COLUMNS)
     bulk.update_many(table, list(writes.updates.values()), ["value", "note", "period_from", "period_to", "source",
                                                            "version", "author_id", "client_time", "updated_at"])
     bulk.insert_many(AnswerRevision.__table__, writes.revisions)

@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
+from sqlalchemy.orm import joinedload
 
 from ..errors import DomainError
 from ..extensions import db
@@ -150,9 +151,10 @@ def is_token_revoked(jwt_payload: dict) -> bool:
 
 
 def load_user(jwt_payload: dict) -> User | None:
-    """JWT user loader: only active users; None makes the token a 401."""
+    """JWT user loader: only active users; None makes the token a 401. The roles come in the same query:
+    every signed-in route checks them."""
     try:
-        user = db.session.get(User, uuid.UUID(jwt_payload["sub"]))
+        user = db.session.get(User, uuid.UUID(jwt_payload["sub"]), options=[joinedload(User.role_rows)])
     except (KeyError, ValueError):
         return None
     return user if user is not None and user.is_active else None

@@ -9,6 +9,7 @@ sequence numbers are allocated in commit order and the feed never skips a change
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -27,6 +28,12 @@ def record_change(inspection_id: uuid.UUID, entity_type: str, entity_id, *, dele
     """Note that an entity of an inspection changed; written at commit, once per entity."""
     pending = db.session.info.setdefault(_PENDING, {})
     pending[(inspection_id, entity_type, str(entity_id))] = deleted
+
+
+def record_changes(changes: Iterable[tuple[uuid.UUID, str, str]]) -> None:
+    """record_change for many (inspection id, entity type, entity id as text) changes, none deleted."""
+    pending = db.session.info.setdefault(_PENDING, {})
+    pending.update(dict.fromkeys(changes, False))
 
 
 def _flush_pending(session: Session) -> None:
@@ -58,5 +65,26 @@ def _forget_change_log(session: Session, previous_transaction) -> None:
         session.info.pop(_PENDING, None)
 
 
+def writers_take_turns() -> bool:
+    """Does the database let one write transaction at a time run (SQLite: BEGIN IMMEDIATE, see
+    extensions.configure_sqlite)? Then what a writing transaction read stays true until it ends: it needs no
+    row locks, and what it holds in memory need not be read again."""
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+CURSOR = sa.select(sa.func.coalesce(sa.func.max(ChangeLogEntry.__table__.c.seq), 0))
+
+
 def current_cursor() -> int:
-    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(ChangeLogEntry.seq), 0))) or 0
+    return db.session.scalar(CURSOR) or 0
+
+
+def commit() -> int:
+    """Commit the session and return the feed cursor that covers this transaction's changes: read inside
+    the transaction once its change rows are written (under the change-log lock), so every change at or
+    below it is committed, and no second transaction is opened just to read it (on SQLite a write request's
+    transaction takes the write lock)."""
+    _flush_pending(db.session)
+    cursor = current_cursor()
+    db.session.commit()
+    return cursor

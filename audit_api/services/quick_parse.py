@@ -32,7 +32,18 @@ def _uuid(value) -> uuid.UUID | None:
 
 @functools.lru_cache(maxsize=4096)
 def _parsed_uuid(value: str) -> uuid.UUID | None:
-    """A batch names the same inspection and units hundreds of times: parse each once."""
+    """A batch names the same inspection and units hundreds of times, and each mutation id twice (sync looks
+    the ids up before parsing the envelopes): parse each once."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def uuid_of(value: str) -> uuid.UUID | None:
+    """uuid.UUID(value), or None where that raises ValueError."""
+    if len(value) == 36:
+        return _parsed_uuid(value)
     try:
         return uuid.UUID(value)
     except ValueError:
@@ -88,7 +99,8 @@ def set_payload(payload: dict) -> dict | None:
     """SetPayload's load, or None (let marshmallow decide)."""
     if not set(payload) <= SET_KEYS or "item_code" not in payload or payload.get("value") is None:
         return None
-    item_code, unit_id, note, source = (payload.get(k) for k in ("item_code", "unit_id", "note", "source"))
+    item_code, unit_id = payload["item_code"], payload.get("unit_id")
+    note, source = payload.get("note"), payload.get("source")
     if not (_text(item_code, 16) and item_code):
         return None
     unit = _uuid(unit_id) if unit_id is not None else None

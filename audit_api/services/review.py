@@ -18,7 +18,7 @@ from ..models import Answer, Inspection, SectionAssignment, User
 from ..models.common import utcnow
 from ..schemas.common import StrictSchema
 from . import audit
-from .changes import record_change
+from .changes import record_change, writers_take_turns
 from .mutations import Applied, Context, Rejected, author, check_base_version, load_payload
 
 REVIEWERS = ("lead", "deputy", "secretary")
@@ -63,22 +63,32 @@ def submit_section(ctx: Context) -> Applied:
                    extra={"entity_id": str(assignment.id)})
 
 
-def after_answers_changed(inspection: Inspection) -> None:
+# Built once (building a statement costs more than running it).
+LOCK = sa.select(Inspection.id).where(Inspection.id == sa.bindparam("id")).with_for_update()
+ANSWERED = sa.select(sa.exists().where(Answer.inspection_id == sa.bindparam("id")))
+
+
+def after_answers_changed(inspection: Inspection, *, answers: dict | None = None) -> None:
     """Regenerate findings and move the inspection's status along after a batch touched it.
 
-    The inspection row is locked first, so two batches on one inspection regenerate one after the other
-    (never both inserting the same rule finding); sync.apply_batch visits inspections in id order, so two
-    batches touching the same inspections cannot deadlock."""
+    The inspection row is locked first (where writers do not already take turns), so two batches on one
+    inspection regenerate one after the other (never both inserting the same rule finding); sync.apply_batch
+    visits inspections in id order, so two batches touching the same inspections cannot deadlock.
+
+    `answers` ((item_code, unit_id) → row) are the inspection's answers when the caller knows them exactly
+    (see rules.regenerate); otherwise they are read."""
     from .rules import regenerate
 
-    db.session.execute(sa.select(Inspection.id).where(Inspection.id == inspection.id).with_for_update())
+    if not writers_take_turns():  # (SQLite has no row locks: its writers already take turns)
+        db.session.execute(LOCK, {"id": inspection.id})
     if inspection.status in ("minutes_issued", "closed"):  # issued documents never change
         return
-    regenerate(inspection)
-    _refresh_status(inspection)
+    regenerate(inspection, answers=None if answers is None else answers.values())
+    _refresh_status(inspection, answered=None if answers is None else bool(answers))
 
 
-def _refresh_status(inspection: Inspection) -> None:
+def _refresh_status(inspection: Inspection, *, answered: bool | None = None) -> None:
+    """`answered`: whether the inspection has any answer, if the caller knows (None: ask the database)."""
     if inspection.status in ("approved", "minutes_issued", "closed"):
         return
     before = inspection.status
@@ -87,8 +97,8 @@ def _refresh_status(inspection: Inspection) -> None:
         inspection.status = "returned"
     elif all(statuses.get(code) in ("submitted", "approved") for code in _section_codes(inspection)):
         inspection.status = "submitted"
-    elif before != "planned" or db.session.scalar(
-            sa.select(sa.exists().where(Answer.inspection_id == inspection.id))):
+    elif before != "planned" or (answered if answered is not None else db.session.scalar(
+            ANSWERED, {"id": inspection.id})):
         inspection.status = "in_progress"
     if inspection.status != before:
         inspection.version += 1

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..models import Answer, Finding, Inspection, Recommendation, ThresholdOverride, Unit, finding_answers
 from ..models.common import utcnow
 from . import bulk
-from .changes import record_change
+from .changes import record_change, record_changes
 from .checklists import effective_threshold
 
 MISSING = object()  # an operand that is not answered, or a metric that cannot be computed
@@ -111,8 +111,30 @@ class _Filler(string.Formatter):
         return display(value, format_spec)
 
 
+_PIECES: dict[str, tuple | None] = {}
+
+
+def _pieces(template: str) -> tuple | None:
+    """The template as (literal, name, spec) pieces when every field is a plain `{name}` or `{name:spec}`
+    (all the checklists use), parsed once per template; None for anything else, which _Filler formats."""
+    if template not in _PIECES:
+        try:
+            parsed = list(string.Formatter().parse(template))
+        except ValueError:
+            parsed = None
+        plain = parsed is not None and all(
+            name is None or (name.isidentifier() and conversion is None and "{" not in spec)
+            for _literal, name, spec, conversion in parsed)
+        _PIECES[template] = tuple((literal, name, spec) for literal, name, spec, _ in parsed) if plain else None
+    return _PIECES[template]
+
+
 def fill(template: str, values: dict) -> str:
-    return _Filler().vformat(template, (), values)
+    pieces = _pieces(template)
+    if pieces is None:
+        return _Filler().vformat(template, (), values)
+    return "".join(literal if name is None else literal + display(values.get(name), spec)
+                   for literal, name, spec in pieces)
 
 
 def _rule_wrote(text: str, template: str) -> bool:
@@ -136,13 +158,24 @@ def _referenced_items(node) -> set[str]:
     return set()
 
 
+# Statements regeneration runs every time, built once (building one costs more than running it).
+_units, _overrides = Unit.__table__.c, ThresholdOverride.__table__.c
+PROVINCE_CODE = sa.select(_units.code).where(_units.id == sa.bindparam("id"))
+OVERRIDDEN = sa.select(_overrides.item_code).where(
+    _overrides.province_code == sa.bindparam("province"), _overrides.checklist_key == sa.bindparam("key"),
+    _overrides.year <= sa.bindparam("year"))
+FINDINGS = (sa.select(Finding).where(Finding.inspection_id == sa.bindparam("inspection_id"))
+            .options(selectinload(Finding.recommendations)))
+RULE_LINKS = sa.select(finding_answers).join(Finding).where(Finding.inspection_id == sa.bindparam("inspection_id"),
+                                                             Finding.origin == "rule")
+
+
 def _thresholds(inspection: Inspection, items: dict[str, dict]) -> dict[str, dict]:
     """Effective thresholds by item. One query finds the items the province overrides; only those go
     through effective_threshold (one query each), the rest keep the checklist's own threshold."""
     version, year = inspection.checklist_version, inspection.scheduled_on.year
-    province = db.session.get(Unit, inspection.team.province_id).code
-    overridden = set(db.session.scalars(sa.select(ThresholdOverride.item_code).filter_by(
-        province_code=province, checklist_key=version.key).where(ThresholdOverride.year <= year)))
+    province = db.session.scalar(PROVINCE_CODE, {"id": inspection.team.province_id})
+    overridden = set(db.session.scalars(OVERRIDDEN, {"province": province, "key": version.key, "year": year}))
     return {code: effective_threshold(version, code, province, year) if code in overridden else item["threshold"]
             for code, item in items.items() if item.get("threshold")}
 
@@ -232,7 +265,8 @@ class _Evaluation:
         return self.visible(item, unit)
 
     def visible(self, item: dict, unit: Unit) -> bool:
-        return all(self.holds(condition, item["code"], unit) for condition in item.get("visible_if") or [])
+        conditions = item.get("visible_if")
+        return not conditions or all(self.holds(condition, item["code"], unit) for condition in conditions)
 
     def drafts(self, units: list[Unit]) -> Iterator[Draft]:
         for unit in map(_UnitView.of, units):
@@ -297,12 +331,12 @@ class _Reconciler:
 
     def __init__(self, inspection: Inspection, evaluation: _Evaluation):
         self.inspection, self.evaluation, self.report = inspection, evaluation, RulesReport()
-        findings = list(db.session.scalars(sa.select(Finding).filter_by(inspection_id=inspection.id)
-                                           .options(selectinload(Finding.recommendations))))
+        self.inspection_id = inspection.id
+        findings = list(db.session.scalars(FINDINGS, {"inspection_id": inspection.id}))
         self.existing = {f.rule_key: f for f in findings if f.origin == "rule" and f.rule_key}
         self.merge_targets = {f.merged_into_id for f in findings if f.merged_into_id}
-        rows = db.session.execute(sa.select(finding_answers).join(Finding).where(
-            Finding.inspection_id == inspection.id, Finding.origin == "rule"))
+        # the answer links of the rule findings (only those in `existing` are ever relinked or retired)
+        rows = db.session.execute(RULE_LINKS, {"inspection_id": inspection.id}) if self.existing else ()
         self.links: dict[uuid.UUID, set[uuid.UUID]] = {}
         for finding_id, answer_id in rows:
             self.links.setdefault(finding_id, set()).add(answer_id)
@@ -313,21 +347,22 @@ class _Reconciler:
 
     def create(self, draft: Draft) -> None:
         """A new draft, written with the others in one executemany per table (write_rows)."""
-        finding_id = uuid.uuid4()
+        finding_id, inspection_id = uuid.uuid4(), self.inspection_id
         self.new_findings.append({
-            "id": finding_id, "inspection_id": self.inspection.id, "unit_id": draft.unit_id, "kind": draft.kind,
+            "id": finding_id, "inspection_id": inspection_id, "unit_id": draft.unit_id, "kind": draft.kind,
             "origin": "rule", "item_code": draft.item_code, "section_code": draft.section_code,
             "rule_key": draft.rule_key, "text": draft.text, "generated_text": draft.text, "severity": draft.severity,
             "status": "draft", "sort_order": draft.sort_order, "is_incomplete": draft.incomplete,
         })
-        record_change(self.inspection.id, "finding", finding_id)
+        changes = [(inspection_id, "finding", str(finding_id))]
         for order, text in enumerate(draft.recommendations):
             recommendation_id = uuid.uuid4()
             self.new_recommendations.append({
-                "id": recommendation_id, "inspection_id": self.inspection.id, "finding_id": finding_id,
+                "id": recommendation_id, "inspection_id": inspection_id, "finding_id": finding_id,
                 "responsible_unit_id": draft.unit_id, "origin": "rule", "text": text, "sort_order": order,
             })
-            record_change(self.inspection.id, "recommendation", recommendation_id)
+            changes.append((inspection_id, "recommendation", str(recommendation_id)))
+        record_changes(changes)
         self.link_adds += [{"finding_id": finding_id, "answer_id": answer_id} for answer_id in draft.answer_ids]
         self.report.created.append(draft.rule_key)
 
@@ -428,19 +463,25 @@ UnitView = _UnitView
 ANSWER_FIELDS = (Answer.id, Answer.item_code, Answer.unit_id, Answer.value, Answer.period_from, Answer.period_to)
 
 
+ANSWER_ROWS = sa.select(*ANSWER_FIELDS).where(Answer.inspection_id == sa.bindparam("inspection_id"))
+
+
 def answer_rows(inspection_id: uuid.UUID, **filters) -> list:
     """The answers rules read, as plain rows: evaluation needs values, not ORM objects (cheaper by far)."""
-    query = sa.select(*ANSWER_FIELDS).where(Answer.inspection_id == inspection_id)
+    query = ANSWER_ROWS
     for name, value in filters.items():
         query = query.where(getattr(Answer, name) == value)
-    return db.session.execute(query).all()
+    return db.session.execute(query, {"inspection_id": inspection_id}).all()
 
 
-def regenerate(inspection: Inspection) -> RulesReport:
+def regenerate(inspection: Inspection, *, answers: Iterable | None = None) -> RulesReport:
     """Evaluate every rule of the pinned checklist for every unit of the inspection (host and sub-units)
     against the current answers, and bring the generated findings/strengths and their recommendations in
-    line. Flushes, never commits. Returns what was created / updated / flagged / removed."""
-    evaluation = _Evaluation(inspection, answer_rows(inspection.id))
+    line. Flushes, never commits. Returns what was created / updated / flagged / removed.
+
+    `answers`: the inspection's answers as they stand in this transaction (rows with the attributes of
+    ANSWER_FIELDS), when the caller holds exactly those (sync, where writers take turns); read otherwise."""
+    evaluation = _Evaluation(inspection, answer_rows(inspection.id) if answers is None else answers)
     reconciler = _Reconciler(inspection, evaluation)
     drafts = {draft.rule_key: draft for draft in evaluation.drafts([inspection.host_unit, *inspection.sub_units])}
     for key, draft in drafts.items():

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import Inspection, SyncMutation, User
 from ..schemas.common import StrictSchema
 from . import answer_batch, findings, photo_links, quick_parse, review
-from .changes import record_change
+from .changes import record_change, record_changes, writers_take_turns
 from .mutations import Applied, Conflict, Context, Rejected, problem, problem_of
 
 # Answer mutations go through answer_batch (alone or in runs); these are applied one at a time.
@@ -49,6 +49,10 @@ class MutationSchema(StrictSchema):
 
 
 MUTATION_SCHEMA = MutationSchema()
+# The batch's ids already stored (a statement built once, whatever the number of ids: building one costs more
+# than running it).
+_stored_id = SyncMutation.__table__.c.id
+SEEN = sa.select(_stored_id).where(_stored_id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def apply_batch(*, user: User, device_id: str, mutations: list) -> list[dict]:
@@ -56,10 +60,9 @@ def apply_batch(*, user: User, device_id: str, mutations: list) -> list[dict]:
 
     Consecutive answer mutations not seen before go through answer_batch (bulk); everything else — other
     types, malformed envelopes, ids seen before or repeated in the batch — through the per-mutation path."""
-    touched: dict[uuid.UUID, Inspection] = {}
-    results: list[dict] = []
+    batch = _Batch()
     ids = {str(raw.get("id")) for raw in mutations if isinstance(raw, dict)}
-    seen = {str(i) for i in db.session.scalars(sa.select(SyncMutation.id).where(SyncMutation.id.in_(_uuids(ids))))}
+    seen = {str(i) for i in db.session.scalars(SEEN, {"ids": _uuids(ids)})}
     run: list[dict] = []
     for raw in mutations:
         mutation = _fast_candidate(raw, seen)
@@ -67,22 +70,36 @@ def apply_batch(*, user: User, device_id: str, mutations: list) -> list[dict]:
             run.append(mutation)
             seen.add(str(mutation["id"]))
             continue
-        _apply_run(user, device_id, run, results, touched)
+        _apply_run(user, device_id, run, batch)
         run = []
-        results.append(_apply_one(user, device_id, raw, touched))
-    _apply_run(user, device_id, run, results, touched)
-    for inspection_id in sorted(touched):  # id order: concurrent batches take inspection locks alike
-        review.after_answers_changed(touched[inspection_id])
-    return results
+        batch.results.append(_apply_one(user, device_id, raw, batch))
+    _apply_run(user, device_id, run, batch)
+    # Where writers take turns (SQLite), the answers a run read and then changed are the inspection's answers
+    # now, so the rules need not read them again. Where they do not (PostgreSQL), a concurrent batch may have
+    # added answers since: the rules read them.
+    known = batch.answers if writers_take_turns() else {}
+    for inspection_id in sorted(batch.touched):  # id order: concurrent batches take inspection locks alike
+        review.after_answers_changed(batch.touched[inspection_id], answers=known.get(inspection_id))
+    return batch.results
+
+
+class _Batch:
+    """What a batch has done so far."""
+
+    def __init__(self):
+        self.results: list[dict] = []
+        self.touched: dict[uuid.UUID, Inspection] = {}
+        # inspection id → its answers ((item_code, unit_id) → row) as the last answer run left them; dropped
+        # when anything else might have changed them
+        self.answers: dict[uuid.UUID, dict] = {}
 
 
 def _uuids(values) -> list[uuid.UUID]:
     found = []
     for value in values:
-        try:
-            found.append(uuid.UUID(value))
-        except ValueError:
-            continue
+        parsed = quick_parse.uuid_of(value)
+        if parsed is not None:
+            found.append(parsed)
     return found
 
 
@@ -99,38 +116,39 @@ def _fast_candidate(raw, seen: set[str]) -> dict | None:
         return None
 
 
-def _apply_run(user: User, device_id: str, run: list[dict], results: list, touched: dict) -> None:
+def _apply_run(user: User, device_id: str, run: list[dict], batch: _Batch) -> None:
     if not run:
         return
     outcome = answer_batch.apply_run(user, device_id, run)
     if outcome is None:  # lost a race while writing in bulk: replay one by one, which sorts out who won
-        results.extend(_apply_answer(user, device_id, mutation, touched) for mutation in run)
+        batch.answers.clear()
+        batch.results.extend(_apply_answer(user, device_id, mutation, batch) for mutation in run)
         return
-    results.extend(_accept(outcome, touched))
+    batch.results.extend(_accept(outcome, batch))
 
 
-def _accept(outcome, touched: dict) -> list[dict]:
-    run_results, run_touched, changed = outcome
-    touched.update(run_touched)
-    for inspection_id, entity_type, entity_id in changed:
-        record_change(inspection_id, entity_type, entity_id)
-    return run_results
+def _accept(outcome: answer_batch.RunOutcome, batch: _Batch) -> list[dict]:
+    batch.touched.update(outcome.touched)
+    batch.answers.update(outcome.answers)
+    record_changes(outcome.changed)
+    return outcome.results
 
 
-def _apply_answer(user: User, device_id: str, mutation: dict, touched: dict) -> dict:
+def _apply_answer(user: User, device_id: str, mutation: dict, batch: _Batch) -> dict:
     """One answer mutation, racing others: a lost insert means the same mutation (→ duplicate) or the same
     new answer (→ the second attempt reads it and reports a conflict)."""
     for _attempt in range(2):
         outcome = answer_batch.apply_run(user, device_id, [mutation])
         if outcome is not None:
-            return _accept(outcome, touched)[0]
+            return _accept(outcome, batch)[0]
+        batch.answers.clear()
         stored = db.session.get(SyncMutation, mutation["id"])
         if stored is not None:
             return _duplicate(stored)
     raise RuntimeError(f"answer mutation {mutation['id']} lost the same race twice")
 
 
-def _apply_one(user: User, device_id: str, raw, touched: dict) -> dict:
+def _apply_one(user: User, device_id: str, raw, batch: _Batch) -> dict:
     try:
         mutation = MUTATION_SCHEMA.load(raw)
     except ma.ValidationError as exc:
@@ -139,7 +157,8 @@ def _apply_one(user: User, device_id: str, raw, touched: dict) -> dict:
     if stored is not None:
         return _duplicate(stored)
     if mutation["type"] in answer_batch.ANSWER_TYPES:
-        return _apply_answer(user, device_id, mutation, touched)
+        return _apply_answer(user, device_id, mutation, batch)
+    batch.answers.clear()  # whatever a handler does, the rules read the answers afresh
     for attempt in range(2):
         savepoint = db.session.begin_nested()
         try:
@@ -166,7 +185,7 @@ def _apply_one(user: User, device_id: str, raw, touched: dict) -> dict:
             if attempt:
                 raise
             continue
-        touched[inspection.id] = inspection
+        batch.touched[inspection.id] = inspection
         for entity_type, entity_id in applied.changes:
             record_change(inspection.id, entity_type, entity_id)
         return result
