@@ -7,7 +7,7 @@ import uuid
 from playwright.sync_api import Page
 
 from audit_api.services.demo import demo_id
-from tests.browser.conftest import wait_ready
+from tests.browser.conftest import sign_in, wait_ready
 
 VANLANG = demo_id("insp-vanlang-2024")
 VANLANG_HOST = demo_id("unit:LSN-H-VANLANG")
@@ -29,6 +29,15 @@ def open_section(page: Page, base_url: str, inspection: uuid.UUID, unit: uuid.UU
     page.goto(f"{base_url}/#/kiem-tra/{inspection}/{unit}/{section}")
     wait_ready(page)
     page.wait_for_selector(f"#section-title:has-text('Phần {section}.')")
+
+
+def offline_on_section(page: Page, base_url: str, username: str, inspection: uuid.UUID, unit: uuid.UUID,
+                       section: str) -> None:
+    """Sign in, download the inspection, open one unit's section and lose the network: a tablet in the field."""
+    sign_in(page, base_url, username)
+    download(page, inspection)
+    open_section(page, base_url, inspection, unit, section)
+    page.context.set_offline(True)
 
 
 def go_to_section(page: Page, section: str) -> None:

@@ -7,8 +7,8 @@ import json
 import uuid
 
 from audit_api.services.demo import demo_id
-from tests.browser.conftest import screenshot, sign_in, wait_until, watch_console
-from tests.browser.pwa import download, item, open_section, press, pressed, wait_state
+from tests.browser.conftest import screenshot, wait_until, watch_console
+from tests.browser.pwa import item, offline_on_section, press, pressed, wait_state
 
 TANTHANH = demo_id("insp-tanthanh-2026")
 TANTHANH_HOST = demo_id("unit:LSN-X-TANTHANH")
@@ -31,10 +31,7 @@ def other_member_answers(live_server, code: str, value: str) -> None:
 
 def test_conflict_is_shown_side_by_side_and_the_users_choice_wins(page, context, live_server, console_errors):
     watch_console(page, console_errors)
-    sign_in(page, live_server.url, "kiemtra1")
-    download(page, TANTHANH)
-    open_section(page, live_server.url, TANTHANH, TANTHANH_HOST, "A")
-    context.set_offline(True)
+    offline_on_section(page, live_server.url, "kiemtra1", TANTHANH, TANTHANH_HOST, "A")
     press(page, "A9", "yes")
     press(page, "A10", "no")
     wait_state(page, "A9", "queued")

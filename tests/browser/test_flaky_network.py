@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from audit_api.services.demo import demo_id
-from tests.browser.conftest import LANDSCAPE, sign_in, wait_until, watch_console
-from tests.browser.pwa import download, open_section, press, type_into, wait_state
+from tests.browser.conftest import LANDSCAPE, wait_until, watch_console
+from tests.browser.pwa import offline_on_section, open_section, press, type_into, wait_state
 
 BACSON = demo_id("insp-bacson-2024")
 TANLAP = demo_id("unit:LSN-X-TANLAP")
@@ -37,10 +37,7 @@ def tablet_offline_in(browser, live_server, console_errors, section: str):
     context.set_default_timeout(10_000)
     page = context.new_page()
     watch_console(page, console_errors)
-    sign_in(page, live_server.url, "kiemtra1")
-    download(page, BACSON)
-    open_section(page, live_server.url, BACSON, TANLAP, section)
-    context.set_offline(True)
+    offline_on_section(page, live_server.url, "kiemtra1", BACSON, TANLAP, section)
     return context, page
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from audit_api.services.demo import demo_id
-from tests.browser.conftest import screenshot, sign_in, wait_until, watch_console
-from tests.browser.pwa import download, item, open_section, type_into, wait_state
+from tests.browser.conftest import screenshot, wait_until, watch_console
+from tests.browser.pwa import item, offline_on_section, type_into, wait_state
 
 BACSON = demo_id("insp-bacson-2024")
 BACSON_HOST = demo_id("unit:LSN-H-BACSON")
@@ -21,10 +21,7 @@ def server_answers(live_server) -> dict:
 
 def test_expired_session_pauses_the_queue_until_the_user_signs_in_again(page, context, live_server, console_errors):
     watch_console(page, console_errors)
-    sign_in(page, live_server.url, "kiemtra2")
-    download(page, BACSON)
-    open_section(page, live_server.url, BACSON, BACSON_HOST, "D")
-    context.set_offline(True)
+    offline_on_section(page, live_server.url, "kiemtra2", BACSON, BACSON_HOST, "D")
     type_into(page, "#in-D1", "320")
     type_into(page, "#in-D3", "0")
     wait_state(page, "D1", "queued")
