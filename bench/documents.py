@@ -50,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PIL import Image, ImageChops  # noqa: E402
+from PIL import Image  # noqa: E402
 
 TARGET_RATIO, TARGET_PDF_MB, TARGET_PEAK_MB = 1.5, 3.0, 150
 PASSWORD = "bench-password-1"  # noqa: S105 — a throwaway database
@@ -64,14 +64,10 @@ def make_photo_and_thumbnail(job: tuple[int, str, str, str]) -> tuple[int, str, 
     under `thumb_key`; the original is deleted. Returns (size, SHA-256) of the original, the thumbnail's size."""
     from audit_api import images
     from audit_api.storage import LocalStore
+    from bench.photos import SCENE_SIZE, scene
 
     n, folder, media_root, thumb_key = job
-    w, h, grain, amp = 4000, 3000, 1 + n % 2, 70 + 12 * (n % 6)
-    noise = Image.frombytes("L", (w // grain, h // grain), random.Random(n).randbytes(w // grain * (h // grain)))  # noqa: S311
-    noise = noise.resize((w, h), Image.Resampling.BILINEAR).point(lambda v: v * amp // 255)
-    ramp, disc = Image.linear_gradient("L").resize((w, h)), Image.radial_gradient("L").resize((w, h))
-    im = Image.merge("RGB", (ImageChops.add(ramp, noise, offset=-amp // 2), ImageChops.add(disc, noise),
-                             ImageChops.blend(ramp.transpose(Image.Transpose.ROTATE_180), noise, 0.4)))
+    (w, h), im = SCENE_SIZE, scene(n)  # the photo bench's scenes
     # Fine noise averages out at 320 px (5–9 kB thumbnails); 10-pixel colour blocks keep detail through the
     # 12.5× reduction, as a real scene's edges do, so thumbnails weigh about 21 kB, like real ones.
     blocks = Image.frombytes("RGB", (w // 10, h // 10), random.Random(100 + n).randbytes(w // 10 * (h // 10) * 3))  # noqa: S311

@@ -74,15 +74,23 @@ def worker_exit(server, worker):
 """
 
 
-def make_photo(job: tuple[int, str]) -> tuple[str, str, int]:
-    """Photo n: gradients plus seeded noise (coarser on odd n), so q92 lands at 3–8 MB; EXIF and GPS set."""
-    n, folder = job
-    w, h, grain, amp = 4000, 3000, 1 + n % 2, 70 + 12 * (n % 6)
+SCENE_SIZE = (4000, 3000)  # 12 MP, a tablet camera's photo
+
+
+def scene(n: int) -> Image.Image:
+    """Scene n: gradients plus seeded noise (coarser on odd n), so a q92 JPEG lands at 3–8 MB, like a photo."""
+    (w, h), grain, amp = SCENE_SIZE, 1 + n % 2, 70 + 12 * (n % 6)
     noise = Image.frombytes("L", (w // grain, h // grain), random.Random(n).randbytes(w // grain * (h // grain)))  # noqa: S311
     noise = noise.resize((w, h), Image.Resampling.BILINEAR).point(lambda v: v * amp // 255)
     ramp, disc = Image.linear_gradient("L").resize((w, h)), Image.radial_gradient("L").resize((w, h))
-    im = Image.merge("RGB", (ImageChops.add(ramp, noise, offset=-amp // 2), ImageChops.add(disc, noise),
-                             ImageChops.blend(ramp.transpose(Image.Transpose.ROTATE_180), noise, 0.4)))
+    return Image.merge("RGB", (ImageChops.add(ramp, noise, offset=-amp // 2), ImageChops.add(disc, noise),
+                               ImageChops.blend(ramp.transpose(Image.Transpose.ROTATE_180), noise, 0.4)))
+
+
+def make_photo(job: tuple[int, str]) -> tuple[str, str, int]:
+    """Photo n: scene(n) as a q92 JPEG with EXIF and GPS set."""
+    n, folder = job
+    im = scene(n)
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = (1, 3, 6, 8)[n % 4]
     exif[ExifTags.Base.Make], exif[ExifTags.Base.Model] = "samsung", "SM-X200"

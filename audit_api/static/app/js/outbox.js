@@ -295,22 +295,16 @@ function applyResults(batch, results) {
 
 /* The outcome of a section submit or a finding edit, on the local copy. */
 async function settleRecord(s, m, status, result) {
+  if (m.type === "section.submit") {
+    await settleSubmit(s, m, status, result);
+    return;
+  }
   if (status === "applied") {
     s.outbox.delete(m.seq);
   } else if (status === "conflict") {
     s.outbox.put({ ...m, state: "conflict", conflict: result.current });
   } else {
     s.outbox.put({ ...m, state: "needs_attention", problem: result.problem || null });
-  }
-  if (m.type === "section.submit") {
-    const stored = await promised(s.bundles.get(m.inspection_id));
-    const section = stored && stored.bundle.sections.find((sec) => sec.section_code === m.payload.section_code);
-    if (!section) return;
-    if (status === "applied") Object.assign(section, { status: "submitted", version: result.version ?? section.version });
-    section.local_state = status === "applied" ? null : status === "conflict" ? "conflict" : "needs_attention";
-    section.local_problem = status === "applied" ? null : (result.problem || null);
-    s.bundles.put(stored);
-    return;
   }
   const finding = await promised(s.findings.get(m.payload.finding_id || m.payload.id));
   if (!finding) return;
@@ -322,6 +316,23 @@ async function settleRecord(s, m, status, result) {
     s.findings.put({ ...finding, sync_state: status === "conflict" ? "conflict" : "needs_attention",
       conflict: status === "conflict" ? result.current : null, problem: result.problem || null });
   }
+}
+
+/* A refused submit changes nothing on the server: the section opens again on the tablet with the reason shown
+ * on it, and the user submits again when ready (nothing to resolve, so nothing left in the queue). */
+async function settleSubmit(s, m, status, result) {
+  if (status === "applied") s.outbox.delete(m.seq);
+  else s.outbox.put({ ...m, state: "resolved", resolution: "refused", problem: result.problem || null });
+  const stored = await promised(s.bundles.get(m.inspection_id));
+  const section = stored && stored.bundle.sections.find((sec) => sec.section_code === m.payload.section_code);
+  if (!section) return;
+  if (status === "applied") Object.assign(section, { status: "submitted", version: result.version ?? section.version });
+  else if (section.status_before_submit) section.status = section.status_before_submit;
+  delete section.status_before_submit;
+  section.local_state = null;
+  section.local_problem = status === "applied" ? null : (result.problem
+    || { detail: "Máy chủ đã có thay đổi khác của phần này; hãy đồng bộ rồi nộp lại." });
+  s.bundles.put(stored);
 }
 
 /* --- sections and findings --------------------------------------------------------------------------- */
@@ -338,7 +349,8 @@ export async function submitSection(inspectionId, sectionCode) {
       payload: { section_code: sectionCode }, base_version: null, state: "queued", attempts: 0, next_try: 0,
       sent: false, client_time: now, created_at: now });
     if (section) {
-      Object.assign(section, { status: "submitted", local_state: "queued", submitted_at: now });
+      Object.assign(section, { status_before_submit: section.status, status: "submitted", local_state: "queued",
+        local_problem: null, submitted_at: now });
       s.bundles.put(stored);
     }
   });

@@ -161,6 +161,9 @@ class SectionScreen {
             h("div", {}, h("div", { class: "progress" }, this.progressBar), this.progressText),
             canSubmit ? h("button", { type: "button", class: "btn btn-primary", dataset: { action: "submit-section" },
               onclick: () => this.submit() }, "Nộp phần này") : null),
+          assignment && assignment.local_problem ? h("div", { class: "banner danger", dataset: { role: "submit-refused" } },
+            h("span", { class: "grow" }, `Chưa nộp được phần này: ${assignment.local_problem.detail || assignment.local_problem.title}`))
+            : null,
           assignment && assignment.review_comment ? h("div", { class: "banner info" },
             h("span", { class: "grow" }, `Ý kiến khi trả lại: ${assignment.review_comment}`)) : null,
           this.canWrite ? null : h("div", { class: "banner" }, h("span", { class: "grow" }, this.readOnlyReason)),
