@@ -505,7 +505,7 @@ def test_a_huge_multipart_form_is_refused_without_being_buffered(client, staff, 
     with measured() as measure:
         response = send(client, "POST", "/api/v1/photos", body, headers=staff, content_type=content_type,
                         chunked=shape == "chunked-endless")
-    assert_problem(response, 413 if shape == "declared-900MB" else 422)  # no route takes forms: never parsed
+    assert_problem(response, 413 if shape == "declared-900MB" else 415)  # no route takes forms: never parsed
     assert body.position == 0
     assert_bounded(measure)
 
@@ -514,7 +514,7 @@ def test_a_multipart_form_of_100000_parts_under_the_size_limit_is_refused(client
     data, content_type = _multipart(100_000)
     with measured() as measure:
         response = client.post("/api/v1/photos", headers=staff, data=data, content_type=content_type)
-    assert_problem(response, 422)
+    assert_problem(response, 415)  # a form where JSON is expected: refused by its media type, never parsed
     assert_bounded(measure)
 
 

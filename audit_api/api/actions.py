@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
 from .. import access
 from ..extensions import db
 from ..models import CorrectiveAction
@@ -18,6 +16,7 @@ from ..schemas.documents import (
 )
 from ..services import actions as service
 from ..services.pages import page_of
+from .blueprint import Blueprint
 from .views import action_view, action_views
 
 URL_PREFIX = "/actions"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_jwt_extended import get_jwt
-from flask_smorest import Blueprint
 
 from .. import access
 from ..extensions import db, limiter
 from ..schemas.auth import LoginSchema, TokenPairSchema
 from ..schemas.users import MeSchema
 from ..services import auth as service
+from .blueprint import Blueprint
 from .views import me_view
 
 URL_PREFIX = "/auth"

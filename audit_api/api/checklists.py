@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
 from .. import access
 from ..schemas.checklists import (
@@ -17,6 +16,7 @@ from ..schemas.checklists import (
 )
 from ..schemas.common import paginate
 from ..services import checklists as service
+from .blueprint import Blueprint
 
 URL_PREFIX = "/checklists"
 blp = Blueprint("checklists", __name__, description="Danh mục kiểm tra / inspection checklists")

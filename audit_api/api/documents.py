@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 from .. import access
 from ..extensions import begin_writing, db, writes_late
@@ -23,6 +22,7 @@ from ..schemas.documents import (
 from ..services import documents as service
 from ..services.pages import page_of
 from ..storage import content_disposition
+from .blueprint import Blueprint
 from .preconditions import etag_of, require_if_match, versioned_edit, with_etag
 from .views import document_view
 

@@ -12,7 +12,6 @@ import uuid
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_smorest import Blueprint
 from werkzeug.http import quote_etag
 
 from .. import access
@@ -39,13 +38,21 @@ from ..services import finding_edits as edits
 from ..services import recommendations as advice
 from ..services.mutations import author
 from ..services.pages import page_of
-from .preconditions import etag_of, require_if_match, versioned_edit
+from .blueprint import Blueprint
+from .preconditions import edit_link, etag_of, links, require_if_match, versioned_edit
 from .views import unit_ref
 
 URL_PREFIX = ""  # routes under /inspections/<id>/findings, /findings/<id> and /recommendations/<id>
 blp = Blueprint("findings", __name__, description="Hạn chế và kiến nghị / findings and recommendations")
 FINDING, RECOMMENDATION = "finding", "recommendation"
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "Phiên bản; gửi lại trong If-Match khi sửa"}}
+FINDING_PATH, RECOMMENDATION_PATH = "/findings/{finding_id}", "/recommendations/{recommendation_id}"
+FINDING_EDITS = {  # what a client may do next with a finding and its ETag
+    name: edit_link(FINDING_PATH + suffix, method, finding_id="$response.body#/id")
+    for name, suffix, method in (("update", "", "patch"), ("drop", "/drop", "post"), ("restore", "/restore", "post"))}
+RECOMMENDATION_EDITS = {
+    name: edit_link(RECOMMENDATION_PATH, method, recommendation_id="$response.body#/id")
+    for name, method in (("update", "patch"), ("delete", "delete"))}
 
 
 # --- views ----------------------------------------------------------------------------------------
@@ -164,6 +171,7 @@ def readiness(inspection_id: uuid.UUID):
 @blp.get("/findings/<uuid:finding_id>")
 @access.signed_in(roles=access.STAFF)
 @blp.response(200, FindingDetailSchema, headers=ETAG_HEADER)
+@links(blp, 200, **FINDING_EDITS)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_finding(finding_id: uuid.UUID):
     """Một hạn chế, kèm câu chữ kiến nghị danh mục gợi ý (ETag cho If-Match)."""
@@ -177,6 +185,7 @@ def get_finding(finding_id: uuid.UUID):
 @versioned_edit(blp, StaleFindingProblemSchema)
 @blp.arguments(FindingUpdateSchema)
 @blp.response(200, FindingSchema, headers=ETAG_HEADER)
+@links(blp, 200, **FINDING_EDITS)
 def update_finding(body, finding_id: uuid.UUID):
     """Sửa câu chữ, nguyên nhân, mức độ, đơn vị, thứ tự; `status: kept` để giữ. Sửa hạn chế do quy tắc sinh
     thì trạng thái thành `edited`: sinh lại không ghi đè."""
@@ -249,6 +258,7 @@ def split_finding(body, finding_id: uuid.UUID):
 @access.signed_in(roles=access.STAFF)
 @blp.arguments(RecommendationCreateSchema)
 @blp.response(201, RecommendationSchema, headers={**ETAG_HEADER, "Location": {"schema": {"type": "string"}}})
+@links(blp, 201, **RECOMMENDATION_EDITS)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def add_recommendation(body, finding_id: uuid.UUID):
@@ -264,6 +274,7 @@ def add_recommendation(body, finding_id: uuid.UUID):
 @blp.get("/recommendations/<uuid:recommendation_id>")
 @access.signed_in(roles=access.STAFF)
 @blp.response(200, RecommendationSchema, headers=ETAG_HEADER)
+@links(blp, 200, **RECOMMENDATION_EDITS)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_recommendation(recommendation_id: uuid.UUID):
     """Một kiến nghị (ETag cho If-Match)."""
@@ -276,6 +287,7 @@ def get_recommendation(recommendation_id: uuid.UUID):
 @versioned_edit(blp, StaleRecommendationProblemSchema)
 @blp.arguments(RecommendationUpdateSchema)
 @blp.response(200, RecommendationSchema, headers=ETAG_HEADER)
+@links(blp, 200, **RECOMMENDATION_EDITS)
 def update_recommendation(body, recommendation_id: uuid.UUID):
     """Sửa kiến nghị: câu chữ, đơn vị thực hiện, thời hạn, hình thức báo cáo, thứ tự."""
     recommendation = _editable_recommendation(recommendation_id)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_smorest import Blueprint
 
 from .. import access
 from ..extensions import db
 from ..schemas.common import HealthSchema
+from .blueprint import Blueprint
 
 URL_PREFIX = "/health"
 blp = Blueprint("health", __name__, description="Tình trạng dịch vụ / service health")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
 from .. import access
 from ..extensions import db
@@ -22,6 +21,7 @@ from ..services import inspections as service
 from ..services import review
 from ..services.changes import current_cursor
 from ..services.pages import page_of
+from .blueprint import Blueprint
 from .bundles import bundle, bundle_etag
 from .views import inspection_view
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from flask import Response, current_app, redirect, request, stream_with_context, url_for
-from flask_smorest import Blueprint
 
 from .. import access
 from ..errors import InvalidData, NotFound
@@ -13,6 +12,8 @@ from ..extensions import begin_writing, db, writes_late
 from ..models import Inspection, Photo, PhotoLink, Upload
 from ..schemas.photos import LimitsSchema, PhotoCreateSchema, PhotoSchema
 from ..services import uploads as service
+from .blueprint import Blueprint
+from .preconditions import links
 
 URL_PREFIX = "/photos"
 blp = Blueprint("photos", __name__, description="Ảnh minh chứng / evidence photos")
@@ -20,6 +21,12 @@ config_blp = Blueprint("config", __name__, description="Giới hạn cho máy t�
 TUS = {"Tus-Resumable": "1.0.0"}
 OFFSET_TYPE = "application/offset+octet-stream"
 VARIANTS = ("thumb", "display", "original")
+
+
+def upload_link(method: str, **parameters: str) -> dict:
+    """An OpenAPI link from a declaration to its upload (clients and schemathesis follow it)."""
+    return {"operationRef": "#/paths/~1api~1v1~1photos~1{photo_id}~1upload/" + method,
+            "parameters": {"photo_id": "$response.body#/id", **parameters}}
 
 
 def _upload(photo_id: uuid.UUID) -> Upload:
@@ -58,6 +65,9 @@ def _view(upload: Upload) -> dict:
 @access.signed_in()  # staff for checklist photos, the unit for its evidence (checked per object)
 @blp.arguments(PhotoCreateSchema)
 @blp.response(201, PhotoSchema, headers={"Location": {"schema": {"type": "string"}}})
+@links(blp, 201, send=upload_link("patch", **{"header.Upload-Offset": "$response.body#/offset"}),
+       resume=upload_link("head"))
+@blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
@@ -87,11 +97,19 @@ def upload_offset(photo_id: uuid.UUID):
 @blp.route("/<uuid:photo_id>/upload", methods=["PATCH"])
 @writes_late
 @access.signed_in()  # staff for checklist photos, the unit for its evidence (checked per object)
-@blp.response(204)
+@blp.doc(
+    parameters=[{"in": "header", "name": "Upload-Offset", "required": True,
+                 "description": "Vị trí của đoạn này trong tệp (byte đã gửi trước đó).",
+                 "schema": {"type": "integer", "minimum": 0}}],
+    requestBody={"required": True, "description": "Một đoạn của tệp, tối đa UPLOAD_CHUNK_MAX_BYTES.",
+                 "content": {OFFSET_TYPE: {"schema": {"type": "string", "format": "binary"}}}})
+@blp.response(204, headers={"Upload-Offset": {"description": "Số byte đã nhận.", "schema": {"type": "integer"}}})
+@blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
 @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def upload_chunk(photo_id: uuid.UUID):
     """Gửi một đoạn dữ liệu tại Upload-Offset (Content-Type: application/offset+octet-stream); đoạn cuối
     được kiểm tra SHA-256, xử lý ảnh và lưu."""

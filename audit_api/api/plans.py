@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask_smorest import Blueprint
 
 from .. import access
 from ..extensions import db
@@ -13,6 +12,7 @@ from ..models import Plan, Team
 from ..schemas.teams import ListArgsSchema, PlanCreateSchema, PlanListSchema, PlanSchema, PlanUpdateSchema
 from ..services import teams as service
 from ..services.pages import page_of
+from .blueprint import Blueprint
 from .views import plan_view
 
 URL_PREFIX = "/plans"

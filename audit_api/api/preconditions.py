@@ -65,3 +65,17 @@ def versioned_edit(blp, stale_schema):
         return view
 
     return decorate
+
+
+def links(blp, status: int, **named: dict):
+    """OpenAPI links on a response: the edits a client makes next with the id and ETag this response gave
+    (clients and schemathesis' stateful phase follow them)."""
+    return blp.doc(responses={status: {"links": named}})
+
+
+def edit_link(path: str, method: str, **parameters: str) -> dict:
+    """A link to `method path` (an /api/v1 path), sending this response's ETag as If-Match."""
+    pointer = f"/api/v1{path}".replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method}",
+            "parameters": {**parameters, "header.If-Match": "$response.header.ETag"}}
+

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_smorest import Blueprint
 
 from .. import access
 from ..errors import problem_response
@@ -14,6 +13,7 @@ from ..schemas.sync import ChangesArgsSchema, ChangesSchema, SyncRequestSchema, 
 from ..services import inspections as inspection_service
 from ..services import sync as service
 from ..services.changes import commit, current_cursor
+from .blueprint import Blueprint
 from .bundles import feed_page
 
 URL_PREFIX = "/sync"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask_smorest import Blueprint
 
 from .. import access
 from ..extensions import db
@@ -20,6 +19,7 @@ from ..schemas.teams import (
 )
 from ..services import teams as service
 from ..services.pages import page_of
+from .blueprint import Blueprint
 from .views import team_view
 
 URL_PREFIX = "/teams"

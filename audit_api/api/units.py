@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
 from .. import access
 from ..schemas.common import paginate
 from ..schemas.units import (
@@ -16,6 +14,7 @@ from ..schemas.units import (
     UnitTreeSchema,
 )
 from ..services import units as service
+from .blueprint import Blueprint
 
 URL_PREFIX = "/units"
 blp = Blueprint("units", __name__, description="Cây đơn vị / unit tree")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
 from .. import access
 from ..extensions import db
 from ..models import User
@@ -19,6 +17,7 @@ from ..schemas.users import (
 )
 from ..services import users as service
 from ..services.pages import page_of
+from .blueprint import Blueprint
 from .views import user_view
 
 URL_PREFIX = "/users"
@@ -40,7 +39,9 @@ def list_users(args):
 
 @blp.post("")
 @access.signed_in(roles=ADMIN)
-@blp.arguments(UserCreateSchema)
+@blp.arguments(UserCreateSchema, example={
+    "username": "kiemtra3", "full_name": "Phạm Thị Lan", "password": "doi-mat-khau-ngay", "roles": ["inspector"],
+    "title": "Chuyên viên Sở Nội vụ", "organization": "Sở Nội vụ tỉnh Lạng Sơn"})
 @blp.response(201, UserSchema)
 @blp.alt_response(409, response="CONFLICT")
 def create_user(body):

@@ -15,11 +15,40 @@ def no_nul(value: str) -> None:
         raise ma.ValidationError("Chứa ký tự không hợp lệ (NUL).")
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: marshmallow's Boolean also takes 0, 1, "yes", "on"…, which the OpenAPI document
+    (type: boolean) does not allow."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer only: not "5", 5.5 or true (marshmallow's Integer takes the first two, and its strict
+    mode still the third, a bool being an int in Python)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 class StrictSchema(ma.Schema):
-    """Request bodies refuse unknown fields (422) rather than silently dropping or storing them."""
+    """Request bodies refuse unknown fields (422) rather than silently dropping or storing them, and take
+    booleans and integers only as JSON booleans and integers."""
 
     class Meta:
         unknown = ma.RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        if type(field_obj) in (fields.Boolean, fields.Integer):
+            raise TypeError(f"{type(self).__name__}.{field_name}: a request body takes StrictBoolean or "
+                            f"StrictInteger, not marshmallow's lenient {type(field_obj).__name__}")
 
 
 def page_size_max() -> int:

@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 
 from ..models.findings import FINDING_KINDS, FINDING_STATUSES, ORIGINS, SEVERITIES
 from ..problem_api import ProblemSchema
-from .common import PageArgsSchema, PaginationSchema, StrictSchema, no_nul
+from .common import PageArgsSchema, PaginationSchema, StrictInteger, StrictSchema, no_nul
 from .inspections import UnitBriefSchema
 
 
@@ -121,7 +121,7 @@ class FindingUpdateSchema(StrictSchema):
     cause_objective = fields.String(allow_none=True, validate=LONG_TEXT)
     severity = fields.String(allow_none=True, validate=validate.OneOf(SEVERITIES))
     unit_id = fields.UUID(metadata={"description": "Một trong các đơn vị của cuộc kiểm tra"})
-    sort_order = fields.Integer(validate=SORT_ORDER)
+    sort_order = StrictInteger(validate=SORT_ORDER)
     status = fields.String(validate=validate.OneOf(("kept",)), metadata={"description": "Giữ hạn chế dự thảo"})
 
 
@@ -163,7 +163,7 @@ class RecommendationUpdateSchema(StrictSchema):
     responsible_unit_id = fields.UUID()
     deadline = fields.Date(allow_none=True)
     report_form = fields.String(allow_none=True, validate=[validate.Length(max=255), no_nul])
-    sort_order = fields.Integer(validate=SORT_ORDER)
+    sort_order = StrictInteger(validate=SORT_ORDER)
 
 
 class StaleFindingProblemSchema(ProblemSchema):

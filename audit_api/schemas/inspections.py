@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..models.inspections import INSPECTION_STATUSES
-from .common import PageArgsSchema, PaginationSchema, StrictSchema
+from .common import PageArgsSchema, PaginationSchema, StrictInteger, StrictSchema
 
 
 class UnitBriefSchema(ma.Schema):
@@ -61,7 +61,7 @@ class InspectionCreateSchema(StrictSchema):
     host_unit_id = fields.UUID(required=True)
     sub_unit_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=50))
     checklist_key = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    checklist_version = fields.Integer(validate=validate.Range(min=1, max=100_000),
+    checklist_version = StrictInteger(validate=validate.Range(min=1, max=100_000),
                                        metadata={"description": "Mặc định: phiên bản mới nhất"})
     scheduled_on = fields.Date(required=True)
     location = fields.String(allow_none=True, validate=validate.Length(max=500))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from .common import StrictSchema, no_nul
+from .common import StrictInteger, StrictSchema, no_nul
 
 
 class PhotoCreateSchema(StrictSchema):
@@ -17,7 +17,7 @@ class PhotoCreateSchema(StrictSchema):
     action_id = fields.UUID(load_default=None, allow_none=True,
                             metadata={"description": "Minh chứng khắc phục của đơn vị (ảnh hoặc PDF)"})
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
-    size = fields.Integer(required=True, validate=validate.Range(min=1, max=10**10))
+    size = StrictInteger(required=True, validate=validate.Range(min=1, max=10**10))
     content_type = fields.String(required=True, validate=validate.Length(max=100))
     item_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
     unit_id = fields.UUID(load_default=None, allow_none=True)

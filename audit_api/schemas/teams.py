@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..models.teams import TEAM_ROLES
-from .common import PageArgsSchema, PaginationSchema, StrictSchema
+from .common import PageArgsSchema, PaginationSchema, StrictInteger, StrictSchema
 
 TEXT = validate.Length(min=1, max=255)
 
@@ -83,7 +83,7 @@ class PlanCreateSchema(StrictSchema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=500))
     issuer = fields.String(required=True, validate=TEXT)
     issued_on = fields.Date(required=True)
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    year = StrictInteger(required=True, validate=validate.Range(min=2000, max=2100))
     period_from = fields.Date(allow_none=True)
     period_to = fields.Date(allow_none=True)
     unit_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=500))
@@ -94,7 +94,7 @@ class PlanUpdateSchema(StrictSchema):
     title = fields.String(validate=validate.Length(min=1, max=500))
     issuer = fields.String(validate=TEXT)
     issued_on = fields.Date()
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = StrictInteger(validate=validate.Range(min=2000, max=2100))
     period_from = fields.Date(allow_none=True)
     period_to = fields.Date(allow_none=True)
     unit_ids = fields.List(fields.UUID(), validate=validate.Length(max=500))

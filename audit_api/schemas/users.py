@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..models.users import ROLES
-from .common import PageArgsSchema, PaginationSchema, StrictSchema
+from .common import PageArgsSchema, PaginationSchema, StrictBoolean, StrictSchema
 
 USERNAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{1,63}$",
                            error="Tên đăng nhập: chữ thường, số, dấu . _ - (2–64 ký tự).")
@@ -74,7 +74,7 @@ class UserUpdateSchema(StrictSchema):
     title = fields.String(allow_none=True, validate=validate.Length(max=255))
     organization = fields.String(allow_none=True, validate=validate.Length(max=255))
     email = fields.Email(allow_none=True)
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
 
 
 class PasswordResetSchema(StrictSchema):

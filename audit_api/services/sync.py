@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import DomainError, translate_messages
 from ..extensions import db
 from ..models import Inspection, SyncMutation, User
-from ..schemas.common import StrictSchema
+from ..schemas.common import StrictInteger, StrictSchema
 from . import answer_batch, findings, photo_links, quick_parse, review
 from .changes import record_change, record_changes, writers_take_turns
 from .mutations import Applied, Conflict, Context, Rejected, problem, problem_of
@@ -43,7 +43,7 @@ class MutationSchema(StrictSchema):
     id = fields.UUID(required=True)
     type = fields.String(required=True, validate=validate.OneOf(sorted([*HANDLERS, *answer_batch.ANSWER_TYPES])))
     inspection_id = fields.UUID(required=True)
-    base_version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2**31))
+    base_version = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2**31))
     payload = fields.Dict(required=True)
     client_time = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
 
