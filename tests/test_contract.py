@@ -3,6 +3,8 @@ failures schemathesis found, kept as plain regression tests."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -100,3 +102,22 @@ def test_every_request_body_schema_takes_strict_booleans_and_integers():
 
     made = [schema() for schema in subclasses(StrictSchema)]
     assert len(made) > 40
+
+
+@pytest.mark.parametrize("text", ["\u0000", "a\u0000b", "\ud800", "x\udc00", "\udbff\u0041"])
+def test_json_with_characters_no_database_stores_is_422(client, staff, text):
+    """A rejected sync mutation keeps its raw payload: {"\\u0000": …} answered 500 on PostgreSQL (jsonb refuses
+    NUL), and a lone surrogate cannot be encoded for either database. Refused before any route reads it."""
+    body = {"device_id": "tablet", "mutations": [{"id": "x", "type": "?", "payload": {text: None}}]}
+    response = client.post("/api/v1/sync", headers=staff, data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    assert "NUL" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize("raw", [rb'"\\u0000"', rb'"\\\\\\\\u0000"', rb'"\ud83d\ude00"'])
+def test_escaped_backslashes_and_surrogate_pairs_are_ordinary_text(client, staff, raw):
+    """"\\\\u0000" is a backslash and the letters u0000; a surrogate pair is one character (😀): both are kept."""
+    body = b'{"device_id": ' + raw + b', "mutations": []}'
+    response = client.post("/api/v1/sync", headers=staff, data=body, content_type="application/json")
+    assert response.status_code == 200, response.get_data(as_text=True)
