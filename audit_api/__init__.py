@@ -25,7 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401 — the whole metadata must be known to Alembic
-    from .extensions import configure_sqlite, db, jwt, limiter, mark_deferred_start, migrate
+    from .extensions import configure_sqlite, db, jwt, limiter, mark_deferred_start, migrate, report_unreachable
     from .services import changes  # noqa: F401 — registers the change-log hook on session commit
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
@@ -34,6 +34,7 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        report_unreachable(db.engine)
     app.before_request(lambda: mark_deferred_start(app))  # before the access hook's first query
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)

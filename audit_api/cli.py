@@ -26,14 +26,18 @@ media_cli = AppGroup("media", help="Kho ảnh và tệp minh chứng.")
 @media_cli.command("sweep")
 @click.option("--grace-hours", default=48, show_default=True, type=click.IntRange(min=1),
               help="Chỉ xóa những gì cũ hơn chừng này giờ.")
+@click.option("--grace-minutes", type=click.IntRange(min=0), default=None,
+              help="Thay cho --grace-hours, tính bằng phút; 0 xóa ngay, chỉ dùng khi không có lượt tải lên nào "
+                   "đang chạy (kiểm thử, máy chủ đã dừng) (instead of --grace-hours; 0 only with no upload running).")
 @click.option("--apply", "apply_", is_flag=True, help="Xóa thật (mặc định chỉ liệt kê).")
-def sweep_media(grace_hours: int, apply_: bool) -> None:
+def sweep_media(grace_hours: int, grace_minutes: int | None, apply_: bool) -> None:
     """Xóa lượt tải lên bị bỏ dở và tệp không còn bản ghi nào tham chiếu (mặc định: chỉ liệt kê)."""
     from datetime import timedelta
 
     from .services.media import sweep
 
-    report = sweep(grace=timedelta(hours=grace_hours), apply=apply_)
+    grace = timedelta(hours=grace_hours) if grace_minutes is None else timedelta(minutes=grace_minutes)
+    report = sweep(grace=grace, apply=apply_)
     db.session.commit()
     verb = "Đã xóa" if apply_ else "Sẽ xóa"
     for upload_id in report.interrupted:

@@ -240,10 +240,22 @@ def handle_integrity_error(error: IntegrityError) -> Response:
     return problem_response(409, detail="Dữ liệu vừa bị thay đổi đồng thời bởi thao tác khác; vui lòng thử lại.")
 
 
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6  # primary result codes (the low byte of extended ones such as BUSY_SNAPSHOT)
+
+
+def database_unavailable(error: DBAPIError) -> bool:
+    """Is the database away for now (a retry may succeed)? Its connection was lost or could not be opened
+    (extensions.report_unreachable), or SQLite's lock stayed taken by another process past busy_timeout."""
+    if error.connection_invalidated:
+        return True
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+
+
 def handle_database_unavailable(error: DBAPIError) -> Response:
     from .extensions import db
 
-    if not error.connection_invalidated:
+    if not database_unavailable(error):
         raise error
     log.error("database unavailable: %s", error.orig)
     db.session.rollback()

@@ -68,6 +68,18 @@ def configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def report_unreachable(engine: Engine) -> None:
+    """A connection that cannot be opened (the server down, refusing or resetting connections) counts as a
+    disconnect, as a pooled connection found dead already does: errors.handle_database_unavailable then answers
+    503 instead of 500. SQLAlchemy leaves `connection_invalidated` false for failures to connect."""
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context):
+        if context.connection is None and isinstance(context.original_exception,
+                                                     engine.dialect.loaded_dbapi.OperationalError):
+            context.is_disconnect = True
+
+
 SQLITE_BEGIN = "sqlite_begin"
 WRITES_LATE_ATTR = "_writes_late"
 

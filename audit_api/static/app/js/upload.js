@@ -53,13 +53,17 @@ export async function send(blob, declaration, { onProgress = () => {}, chunkByte
   let offset = declared.offset;
   onProgress(offset, blob.size);
   if (declared.status !== "uploading") return declared;
-  while (offset < blob.size) {
+  /* Until a PATCH reaching the last byte is answered. With every byte on the server already and the photo still
+   * "uploading" (the server stopped while processing it), that is an empty PATCH at the full offset: the
+   * server checks and processes the staged bytes again. */
+  for (;;) {
     const response = await api.call("PATCH", path, {
       bytes: blob.slice(offset, offset + chunkBytes),
       headers: { "Content-Type": OFFSET_TYPE, "Upload-Offset": String(offset), "Tus-Resumable": "1.0.0" },
       raw: true,
     });
     if (response.status === 409) { // the server holds a different offset (a chunk whose answer was lost)
+      if ((await api.problemOf(response)).status_of_upload) break; // finished or refused meanwhile: see below
       offset = await serverOffset(path);
     } else if (response.ok) {
       offset = Number(response.headers.get("Upload-Offset"));
@@ -67,6 +71,7 @@ export async function send(blob, declaration, { onProgress = () => {}, chunkByte
       throw new api.ApiError(response.status, await api.problemOf(response));
     }
     onProgress(offset, blob.size);
+    if (response.ok && offset >= blob.size) break;
   }
   return api.get(`/photos/${declaration.id}`);
 }
