@@ -52,6 +52,9 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
 
+from bench.results import Row, pass_fail, record  # noqa: E402
+from bench.results import command as rerun_command  # noqa: E402
+
 TARGET_RATIO, TARGET_PDF_MB, TARGET_PEAK_MB = 1.5, 3.0, 150
 PASSWORD = "bench-password-1"  # noqa: S105 — a throwaway database
 INSPECTION, SECRETARY = "insp-vanlang-2024", "thuky"
@@ -437,6 +440,7 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     report(args, view, pages, ours_times, floor_times, views, templates, (first_ours, first_floor), ours_pdf,
            floor_pdf, opened_last, attempts, memory, weasyprint.__version__)
     print(docx_line)
+    record_rows(args, view, pages, ours_times, floor_times, ours_pdf, floor_pdf, memory, docx_runs)
 
 
 def report(args, view, pages, ours, floor, views, templates, firsts, ours_pdf, floor_pdf, opened, attempts, memory,
@@ -472,6 +476,38 @@ def report(args, view, pages, ours, floor, views, templates, firsts, ours_pdf, f
           + ", ".join(f"{side} {m['peak'] - m['baseline']:.0f} MB" for side, m in memory.items()))
     missed = [name for name, ok in verdict.items() if not ok]
     print(f"\nverdict: {'all targets met' if not missed else 'MISSED: ' + ', '.join(missed)}")
+
+
+def record_rows(args, view, pages, ours, floor, ours_pdf, floor_pdf, memory, docx_runs) -> None:
+    """This run's figures in bench/results/documents.json, for bench/README.md's table."""
+    options = [*(["--photos", args.photos] if args.photos != 40 else []),
+               *(["--findings", args.findings] if args.findings != 30 else []),
+               *(["--reps", args.reps] if args.reps != 7 else [])]
+    rerun, ratio = rerun_command("documents.py", *options), statistics.median(ours) / statistics.median(floor)
+    size_mb, floor_mb = len(ours_pdf) / 1e6, len(floor_pdf) / 1e6
+    mine, theirs = memory["ours"], memory["floor"]
+    what = f"minutes with {len(view['findings'])} findings and {len(view['photos'])} photos ({pages} pages)"
+    record("documents", [
+        Row(benchmark=f"documents, PDF of the {what}", command=rerun,
+            floor=f"WeasyPrint `HTML(string).write_pdf()` on the same HTML, thumbnails as `file://` URLs: "
+                  f"p50 **{p50_ms(floor):.0f} ms**",
+            figure=f"`documents.pdf(draft)` (view from the database, templates, the app's fetcher, thumbnails from "
+                   f"the media store), {len(ours)} renders: p50 **{p50_ms(ours):.0f} ms**",
+            ratio=f"{ratio:.2f}×", target=f"≤ {TARGET_RATIO}× floor", verdict=pass_fail(ratio <= TARGET_RATIO)),
+        Row(benchmark="documents, size of that PDF", command=rerun, floor=f"the floor's PDF: {floor_mb:.2f} MB",
+            figure=f"**{size_mb:.2f} MB**", ratio=f"{size_mb / floor_mb:.2f}× floor",
+            target=f"≤ {TARGET_PDF_MB:.0f} MB", verdict=pass_fail(size_mb <= TARGET_PDF_MB)),
+        Row(benchmark="documents, peak RSS of the process that renders that PDF", command=rerun,
+            floor=f"a fresh process rendering the floor: {theirs['peak']:.0f} MB ({theirs['baseline']:.0f} before)",
+            figure=f"a fresh app process: **{mine['peak']:.0f} MB** ({mine['baseline']:.0f} before the render)",
+            ratio=f"{mine['peak'] / theirs['peak']:.2f}× floor; the render's own share "
+                  f"{mine['peak'] - mine['baseline']:.0f} MB against {theirs['peak'] - theirs['baseline']:.0f}",
+            target=f"≤ {TARGET_PEAK_MB} MB", verdict=pass_fail(mine["peak"] <= TARGET_PEAK_MB)),
+        Row(benchmark="documents, DOCX of the same minutes", command=rerun, floor="none",
+            figure=f"`documents.docx(draft)`: p50 {p50_ms([t for t, _ in docx_runs]):.0f} ms, "
+                   f"{len(docx_runs[0][1]) / 1e6:.2f} MB",
+            ratio="-", target="none (for reference)", verdict="INFO"),
+    ])
 
 
 def main() -> int:

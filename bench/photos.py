@@ -53,6 +53,8 @@ from PIL import ExifTags, Image, ImageChops  # noqa: E402
 from audit_api import images  # noqa: E402
 from audit_api.config import load_settings  # noqa: E402
 from audit_api.services.demo import demo_id  # noqa: E402
+from bench.results import Row, pass_fail, record  # noqa: E402
+from bench.results import command as rerun_command  # noqa: E402
 
 SETTINGS = load_settings({"APP_ENV": "development"})  # the limits the server reads from the same environment
 CHUNK, MAX_PIXELS = SETTINGS["UPLOAD_CHUNK_MAX_BYTES"], SETTINGS["PHOTO_MAX_PIXELS"]
@@ -462,6 +464,33 @@ def print_profile(result: dict) -> None:
         print(f"  {v[2] / photos * 1000:7.1f}  {v[1] / photos:6.1f} calls  {name}  {Path(file).name}:{line}")
 
 
+def record_rows(results: list[dict], photos: list, args: argparse.Namespace) -> None:
+    """Each backend's figures in bench/results/photos-<backend>.json, for bench/README.md's table."""
+    n, mb = len(photos), sum(p[2] for p in photos) / 1e6
+    options = [*(["--photos", args.photos] if args.photos != 24 else []),
+               *(["--rounds", args.rounds] if args.rounds != 3 else [])]
+    for r in results:
+        backend, target = r["backend"], TARGETS[r["backend"]]
+        app, floor = statistics.median(r["app"]), statistics.median(r["floor"])
+        peak, rerun = max(r["hwm"].values()), rerun_command("photos.py", "--backend", backend, *options)
+        store = "S3 store (moto, loopback)" if backend == "s3" else "local media store"
+        floor_work = "sha256 + `images.inspect()` + `images.derivatives()`" + (
+            " + `put_object` of original, display and thumbnail" if backend == "s3" else "")
+        rounds = f"median of {len(r['app'])} round{'s' if len(r['app']) > 1 else ''}"
+        record(f"photos-{backend}", [
+            Row(benchmark=f"photos, {n} × 12 MP ({mb:.0f} MB), {store}", command=rerun,
+                floor=f"`Pool({os.cpu_count()})`: {floor_work} on the same files: **{floor:.2f} s** ({rounds})",
+                figure=f"gunicorn sync ×{WORKERS}, {UPLOADERS} uploaders, declare + {CHUNK // 2**20} MiB `PATCH`es: "
+                       f"**{app:.2f} s** ({n / app:.1f} photos/s, {rounds})",
+                ratio=f"{app / floor:.2f}×", target=f"≤ {target}× floor", verdict=pass_fail(app / floor <= target)),
+            Row(benchmark=f"photos, {store}: peak RSS per gunicorn worker", command=rerun,
+                floor=f"a floor pool process's peak: {r['floor_rss']} MB",
+                figure=f"VmHWM **{' / '.join(map(str, r['hwm'].values()))} MB**",
+                ratio=f"{peak / r['floor_rss']:.2f}× floor, {peak / RSS_TARGET_MB:.0%} of the target",
+                target=f"≤ {RSS_TARGET_MB} MB per worker", verdict=pass_fail(peak <= RSS_TARGET_MB)),
+        ])
+
+
 def interrupted(signum, frame) -> None:
     raise KeyboardInterrupt  # so the finally blocks stop gunicorn and moto and remove the temporary folder
 
@@ -491,6 +520,8 @@ def main() -> int:
         backends = ["local", "s3"] if args.backend == "both" else [args.backend]
         results = [run_backend(backend, photos, args.rounds, tmp, args.profile) for backend in backends]
         report(results, photos)
+        if not args.profile:  # walls under the profiler are not figures
+            record_rows(results, photos, args)
         print(f"load average at the end {os.getloadavg()[0]:.2f}")
         for result in results if args.profile else []:
             print_profile(result)

@@ -43,6 +43,8 @@ from audit_api.services import inspections as inspection_service  # noqa: E402
 from audit_api.services.checklists import sync_checklists  # noqa: E402
 from audit_api.services.demo import SECTION_ASSIGNEES, demo_id  # noqa: E402
 from audit_api.services.demo import seed as seed_demo  # noqa: E402
+from bench.results import Row, pass_fail, record  # noqa: E402
+from bench.results import command as rerun_command  # noqa: E402
 
 PASSWORD = "bench-password-1"  # noqa: S105 — a throwaway database
 USERNAME = "kiemtra1"  # the team's deputy: may write every section
@@ -353,6 +355,9 @@ def run(args, app_url: str, floor_urls: list[str], tmp: Path) -> None:
         print(f"ratio p50(app) / p50(floor, {floor_name}) = {ratio:.1f}x ({target}): {verdicts[floor_name]}")
     print(f"full day: {DAY} inspections x {BATCH} answers in {DAY} batches: {day_seconds:.2f} s, "
           f"{DAY * BATCH / day_seconds:.0f} answers/s")
+    with app.app_context():
+        server = ".".join(map(str, db.engine.dialect.server_version_info or ()))
+    record_rows(args, server, rows, app_times, floor_times, answers_times, ratios, day_seconds)
 
     if "FAIL" in verdicts.values() and not args.no_profile:
         wall_split(client, headers, rest[DAY:DAY + PROFILED])
@@ -360,6 +365,30 @@ def run(args, app_url: str, floor_urls: list[str], tmp: Path) -> None:
         for _, body in rest[DAY + PROFILED:]:
             profiler.runcall(post_batch, client, headers, body)
         where_time_goes(profiler, PROFILED)
+
+
+def record_rows(args, server, rows, app_times, floor_times, answers_times, ratios, day_seconds) -> None:
+    """This run's figures in bench/results/sync-<db>.json, for bench/README.md's table."""
+    database = {"sqlite": f"SQLite {server}", "postgresql": f"PostgreSQL {server}, loopback"}[args.db]
+    driver = "`sqlite3` `executemany`, one `BEGIN IMMEDIATE` transaction, the app's pragmas" if args.db == "sqlite" \
+        else "psycopg `executemany`, one transaction"
+    app_p50, floor_p50 = statistics.median(app_times) * 1000, statistics.median(floor_times) * 1000
+    figure = (f"`POST /api/v1/sync` in-process, {len(app_times)} batches: p50 **{app_p50:.1f} ms** "
+              f"(max {max(app_times) * 1000:.1f}); a full day ({DAY} × {BATCH} answers) at "
+              f"{DAY * BATCH / day_seconds:.0f} answers/s")
+    rerun = rerun_command("sync.py", *sys.argv[1:])
+    record(f"sync-{args.db}", [
+        Row(benchmark=f"sync, {BATCH}-answer batch ({database})", command=rerun,
+            floor=f"raw {driver}: the same {sum(map(len, rows.values())):,} rows in {len(rows)} tables, "
+                  f"p50 **{floor_p50:.1f} ms**",
+            figure=figure, ratio=f"{ratios['all rows']:.1f}×", target=f"p50 ≤ {TARGET:.0f}× floor",
+            verdict=pass_fail(ratios["all rows"] <= TARGET)),
+        Row(benchmark=f"sync, {BATCH}-answer batch ({database}), against the answers rows alone",
+            command=rerun, floor=f"the {len(rows['answers'])} `answers` rows alone, same driver: "
+                                 f"p50 {statistics.median(answers_times) * 1000:.1f} ms",
+            figure=f"p50 {app_p50:.1f} ms (the same batches)", ratio=f"{ratios['answers only']:.1f}×",
+            target="none: shows what the rules engine and the bookkeeping tables add", verdict="INFO"),
+    ])
 
 
 def main() -> int:
