@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 from PIL import Image
 from schemathesis.engine import events, from_schema
 from schemathesis.transport import wsgi as schemathesis_wsgi
+from werkzeug.http import quote_etag
 
+from audit_api.api.preconditions import etag_of
 from audit_api.extensions import db
 from audit_api.models import (
     ChecklistVersion,
@@ -41,6 +43,7 @@ from audit_api.models import (
 )
 from audit_api.services.auth import open_session
 from audit_api.services.demo import demo_id
+from audit_api.services.uploads import offset_of
 
 OPENAPI = "/api/v1/openapi.json"
 # One user per role of the demo data (audit_api/services/demo.py); kiemtra1 is also the team's deputy.
@@ -228,15 +231,20 @@ def known_values(app: Flask) -> dict[str, list]:
                 for name, column in KNOWN.items()}
 
 
-def current_etag(app: Flask, parameter: str, value) -> str | None:
-    kind, model = VERSIONED[parameter]
+def _read(app: Flask, model, value, read):
+    """`read(row)` of the row whose id is `value`, or None when `value` is no id or names no row."""
     try:
-        entity_id = uuid.UUID(str(value))
+        row_id = uuid.UUID(str(value))
     except ValueError:
         return None
     with app.app_context():
-        entity = db.session.get(model, entity_id)
-        return None if entity is None else f'"{kind}-{entity.id}-v{entity.version}"'
+        row = db.session.get(model, row_id)
+        return None if row is None else read(row)
+
+
+def current_etag(app: Flask, parameter: str, value) -> str | None:
+    kind, model = VERSIONED[parameter]
+    return _read(app, model, value, lambda row: quote_etag(etag_of(kind, row)))
 
 
 def as_informed_client(app: Flask, case):
@@ -256,15 +264,7 @@ def as_informed_client(app: Flask, case):
 
 
 def current_offset(app: Flask, photo_id) -> int | None:
-    from audit_api.services.uploads import offset_of
-
-    try:
-        upload_id = uuid.UUID(str(photo_id))
-    except ValueError:
-        return None
-    with app.app_context():
-        upload = db.session.get(Upload, upload_id)
-        return None if upload is None else offset_of(upload)
+    return _read(app, Upload, photo_id, offset_of)
 
 
 def run(app: Flask, role: str, chosen: Profile) -> Report:
