@@ -449,6 +449,13 @@ def test_minutes_docx_holds_the_same_text_in_the_same_order(minutes_docx):
     assert "DỰ THẢO" not in text + " ".join(header_texts(minutes_docx))
 
 
+def test_text_with_characters_xml_cannot_hold_still_makes_a_docx():
+    """A vertical tab pasted from Word (or another C0 control) made python-docx raise: the DOCX answered 500."""
+    summary = ["Kiểm tra công tác\x0b cải cách hành chính\x01", "tại UBND huyện Văn Lãng"]
+    text = flat(docx_text(render_docx(minutes_view(summary=summary), thumbnail=thumbnail)))
+    assert "Kiểm tra công tác cải cách hành chính" in text
+
+
 def test_conclusion_docx_holds_the_same_text_in_the_same_order(conclusion_docx):
     text = flat(docx_text(conclusion_docx))
     closing_block = ["Nơi nhận:", "- Lưu: VT, Đoàn KT.", "TM. ĐOÀN KIỂM TRA", "TRƯỞNG ĐOÀN", "Hoàng Văn An"]
